@@ -1,0 +1,47 @@
+// Composes the Firekeeper server from one Fastify plugin per domain. `buildApp` does not listen;
+// the CLI does (and tests use `inject` or listen on an ephemeral port).
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { Database } from './store/database.ts';
+import { OPEN_PRINCIPAL } from './access/principal.ts';
+import { ResourceService } from './fhir/resource-service.ts';
+import { BundleService } from './fhir/bundle-service.ts';
+import { buildCapabilityStatement } from './fhir/capability-statement.ts';
+import { fhirRoutes } from './fhir/http/fhir-routes.ts';
+import { installFhirErrorHandlers } from './fhir/http/error-handler.ts';
+import { VERSION } from './version.ts';
+
+export interface AppOptions {
+  config: Config;
+  db: Database;
+}
+
+export async function buildApp({ config, db }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    disableRequestLogging: config.logLevel !== 'debug',
+    // FHIR ids and search values may be long; the router should not reject them.
+    routerOptions: { maxParamLength: 1000 },
+  });
+  const fhirBase = `${config.baseUrl}/fhir`;
+  const resources = new ResourceService(db);
+  const bundles = new BundleService(resources, fhirBase);
+  const capability = JSON.stringify(buildCapabilityStatement({ fhirBase, softwareVersion: VERSION }));
+
+  await app.register(
+    async (fhir) => {
+      installFhirErrorHandlers(fhir);
+      await fhir.register(fhirRoutes, {
+        resources,
+        bundles,
+        fhirBase,
+        capabilityStatement: () => capability,
+        principal: () => OPEN_PRINCIPAL,
+      });
+    },
+    { prefix: '/fhir' },
+  );
+  app.get('/', async () => ({ name: 'Firekeeper', fhir: fhirBase, metadata: `${fhirBase}/metadata` }));
+  return app;
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// The `firekeeper` command: serve, seed, import, migrate.
+import { parseArgs } from 'node:util';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import cliProgress from 'cli-progress';
+import { loadConfig, type Config } from '../config.ts';
+import { openDatabase, type Database } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { buildApp } from '../app.ts';
+import { ResourceService } from '../fhir/resource-service.ts';
+import { BundleService } from '../fhir/bundle-service.ts';
+import { Loader } from './loader.ts';
+import { generatePatient, generateShared } from './seed/generator.ts';
+
+const USAGE = `usage: firekeeper <command> [options]
+
+commands:
+  serve                      start the server (seeds sample data on first start in sandbox mode)
+  seed --patients N --seed S generate N synthetic patients (deterministic in S)
+  import FILE|DIR...         load FHIR Bundles (.json) and NDJSON (.ndjson)
+  migrate                    apply database migrations and exit
+
+options:
+  --database URL|DIR   postgres://… or a folder for the embedded database (env DATABASE_URL; default .firekeeper/data)
+  --base-url URL       public base URL (env FIREKEEPER_BASE_URL)
+  --host H --port P    where to listen (env FIREKEEPER_HOST, PORT; default 127.0.0.1:8080)
+  --mode sandbox|production
+`;
+
+const DEFAULT_SANDBOX_PATIENTS = 25;
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      database: { type: 'string' }, 'base-url': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
+      mode: { type: 'string' }, patients: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const config = loadConfig({ database: values.database, baseUrl: values['base-url'], host: values.host, port: values.port, mode: values.mode, logLevel: values['log-level'] });
+  const db = await openDatabase({ url: config.databaseUrl });
+  await migrate(db);
+  switch (command) {
+    case 'migrate':
+      await db.close();
+      return;
+    case 'serve':
+      return serve(config, db);
+    case 'seed': {
+      const patients = Number(values.patients ?? 100);
+      if (!Number.isInteger(patients) || patients < 1) throw new Error('--patients must be a positive integer');
+      await seed(db, config, patients, values.seed ?? 'firekeeper');
+      return db.close();
+    }
+    case 'import':
+      if (rest.length === 0) throw new Error('import needs at least one FILE or DIR');
+      await importPaths(db, config, rest);
+      return db.close();
+    default:
+      throw new Error(`unknown command '${command}'\n\n${USAGE}`);
+  }
+}
+
+async function serve(config: Config, db: Database): Promise<void> {
+  if (config.mode === 'sandbox') {
+    process.stdout.write('Firekeeper is running in SANDBOX mode: sample data, no authentication yet. Do not put real patient data here.\n');
+    const [{ n }] = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM resources WHERE type = 'Patient'");
+    if (n === '0') await seed(db, config, DEFAULT_SANDBOX_PATIENTS, 'firekeeper');
+  }
+  const app = await buildApp({ config, db });
+  await app.listen({ host: config.host, port: config.port });
+  const engine = db.engine === 'pglite' ? `embedded PGlite at ${config.databaseUrl}` : 'PostgreSQL';
+  process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:          ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  Patients:           ${config.baseUrl}/fhir/Patient\n`);
+  const stop = async () => {
+    await app.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function services(db: Database, config: Config) {
+  return new BundleService(new ResourceService(db), `${config.baseUrl}/fhir`);
+}
+
+function progressBar(label: string, total: number): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`, noTTYOutput: true, notTTYSchedule: 5000, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
+}
+
+async function seed(db: Database, config: Config, patients: number, seedValue: string): Promise<void> {
+  const loader = new Loader(services(db, config));
+  const opts = { seed: seedValue };
+  await loader.loadBundle(generateShared(opts) as never);
+  const bar = progressBar('seeding patients', patients);
+  // On a PostgreSQL server several bundles load at once; PGlite has a single connection.
+  const workers = db.engine === 'postgres' ? Math.max(2, cpus().length * 2) : 1;
+  let next = 0;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (next < patients) {
+      const i = next++;
+      await loader.loadBundle(generatePatient(i, opts) as never);
+      bar.increment();
+    }
+  }));
+  bar.stop();
+  process.stdout.write(`seeded ${patients} patients (${loader.summary.entries} resources, seed '${seedValue}')\n`);
+}
+
+function listFiles(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path).sort().flatMap((name) => listFiles(join(path, name))).filter((f) => /\.(json|ndjson)$/.test(f));
+}
+
+async function importPaths(db: Database, config: Config, paths: string[]): Promise<void> {
+  const files = paths.flatMap(listFiles);
+  const loader = new Loader(services(db, config));
+  const bar = progressBar('importing files', files.length);
+  const failures: string[] = [];
+  for (const file of files) {
+    try {
+      const text = readFileSync(file, 'utf8');
+      if (file.endsWith('.ndjson')) await loader.loadNdjson(text);
+      else await loader.loadBundle(JSON.parse(text) as Record<string, unknown>);
+    } catch (err) {
+      failures.push(`${file}: ${(err as Error).message}`);
+    }
+    bar.increment();
+  }
+  bar.stop();
+  const { bundles, entries, byType } = loader.summary;
+  process.stdout.write(`imported ${entries} resources from ${bundles} bundles (${files.length} files)\n`);
+  for (const [type, n] of Object.entries(byType).sort()) process.stdout.write(`  ${type.padEnd(28)} ${n}\n`);
+  if (failures.length) {
+    process.stderr.write(`${failures.length} files failed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  process.stderr.write(`firekeeper: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+// One validated configuration object, built once at start-up from flags and environment
+// and passed down explicitly (docs/architecture: "Configuration").
+import { resolve } from 'node:path';
+
+export interface Config {
+  /** Public base URL, without a trailing slash; the FHIR base is `${baseUrl}/fhir`. */
+  baseUrl: string;
+  host: string;
+  port: number;
+  /** `postgres://…` for a PostgreSQL server, otherwise a folder for the embedded PGlite database. */
+  databaseUrl: string;
+  mode: 'sandbox' | 'production';
+  /** Largest accepted request body, in bytes (larger bodies get 413). */
+  bodyLimit: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export interface ConfigInput {
+  baseUrl?: string;
+  host?: string;
+  port?: string | number;
+  database?: string;
+  mode?: string;
+  bodyLimit?: string | number;
+  logLevel?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(`invalid configuration '${path}': ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const host = flags.host ?? env.FIREKEEPER_HOST ?? '127.0.0.1';
+  const port = toInt('port', flags.port ?? env.PORT ?? 8080, 0, 65535);
+  const mode = flags.mode ?? env.FIREKEEPER_MODE ?? 'sandbox';
+  if (mode !== 'sandbox' && mode !== 'production') throw new ConfigError('mode', `expected sandbox or production, got '${mode}'`);
+  const logLevel = flags.logLevel ?? env.FIREKEEPER_LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) throw new ConfigError('logLevel', `unknown level '${logLevel}'`);
+  const baseUrl = parseBaseUrl(flags.baseUrl ?? env.FIREKEEPER_BASE_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const database = flags.database ?? env.DATABASE_URL ?? '.firekeeper/data';
+  return {
+    baseUrl,
+    host,
+    port,
+    databaseUrl: /^postgres(ql)?:\/\//.test(database) || database === 'memory://' ? database : resolve(database),
+    mode,
+    bodyLimit: toInt('bodyLimit', flags.bodyLimit ?? env.FIREKEEPER_BODY_LIMIT ?? 16 * 1024 * 1024, 1024, 1024 ** 3),
+    logLevel: logLevel as Config['logLevel'],
+  };
+}
+
+function parseBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('baseUrl', `not a URL: '${value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('baseUrl', 'must be http or https');
+  if (url.search || url.hash) throw new ConfigError('baseUrl', 'must not have a query or fragment');
+  return url.toString().replace(/\/+$/, '');
+}
+
+function toInt(path: string, value: string | number, min: number, max: number): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(path, `expected an integer from ${min} to ${max}, got '${value}'`);
+  return n;
+}

@@ -1,0 +1,111 @@
+// The storage driver interface: one PostgreSQL dialect, two engines.
+// PGlite (embedded WASM PostgreSQL, the zero-setup default) and a PostgreSQL server through `pg`.
+import { mkdirSync } from 'node:fs';
+
+export interface Queryable {
+  /** Runs one statement with bound parameters and returns its rows. */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs `fn` inside one database transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://…` for a server; a folder path (or `memory://`) for embedded PGlite. */
+  url: string;
+  /** PostgreSQL schema to use (created if missing); tests use one per file. */
+  schema?: string;
+  poolSize?: number;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(opts.schema)) {
+    throw new TypeError(`invalid schema name: ${opts.schema}`);
+  }
+  return isPostgresUrl(opts.url) ? openPostgres(opts) : openPglite(opts);
+}
+
+// json, jsonb, timestamptz, timestamp, date, numeric, int8: passed through as text.
+const RAW_OIDS = new Set([114, 3802, 1184, 1114, 1082, 1700, 20]);
+const raw = (v: string) => v;
+
+async function openPostgres(opts: DatabaseOptions): Promise<Database> {
+  const { default: pg } = await import('pg');
+  // Dates and numerics stay strings: the server serves stored JSON text and never re-parses timestamps.
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 10,
+    options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+    types: { getTypeParser: (oid: number, format?: string) => (RAW_OIDS.has(oid) ? raw : pg.types.getTypeParser(oid, format as never)) } as never,
+  });
+  if (opts.schema) {
+    const client = await pool.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+    } finally {
+      client.release();
+    }
+  }
+  return {
+    engine: 'postgres',
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      const res = await pool.query(sql, params as unknown[]);
+      return res.rows as R[];
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          async query<R>(sql: string, params?: readonly unknown[]) {
+            return (await client.query(sql, params as unknown[])).rows as R[];
+          },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(opts: DatabaseOptions): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const inMemory = opts.url === 'memory://' || opts.url === '';
+  if (!inMemory) mkdirSync(opts.url, { recursive: true });
+  const parsers = Object.fromEntries([...RAW_OIDS].map((oid) => [oid, raw]));
+  const db = await PGlite.create(inMemory ? undefined : opts.url, { parsers });
+  if (opts.schema) {
+    await db.exec(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}; SET search_path TO ${opts.schema}`);
+  }
+  return {
+    engine: 'pglite',
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      return (await db.query<R>(sql, params as unknown[])).rows;
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      return db.transaction(async (t) =>
+        fn({
+          async query<R>(sql: string, params?: readonly unknown[]) {
+            return (await t.query<R>(sql, params as unknown[])).rows;
+          },
+        }),
+      );
+    },
+    close: () => db.close(),
+  };
+}
