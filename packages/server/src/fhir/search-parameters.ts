@@ -37,13 +37,6 @@ interface RawSearchParameter {
   target?: string[];
   description?: string;
 }
-interface RawStructureDefinition {
-  resourceType: string;
-  id: string;
-  kind?: string;
-  abstract?: boolean;
-  fhirVersion?: string;
-}
 interface Bundle<T> {
   entry: { resource: T }[];
 }
@@ -55,15 +48,22 @@ const INDEXED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', '
 const EXCLUDED_CODES = new Set(['_id', '_lastUpdated', '_text', '_content', '_list', '_query', '_has', '_type', '_filter']);
 const BASE_TYPES = ['Resource', 'DomainResource'];
 
-// Medplum's copy of the R4 profiles adds SubscriptionStatus (fhirVersion 4.3.0): keep the official 4.0.1 set only.
+/**
+ * Every concrete R4 resource type: the types whose ancestry in the fhirpath.js R4 model reaches Resource. This is
+ * the set of concrete `kind: resource` StructureDefinitions of profiles-resources.json with fhirVersion 4.0.1 (a
+ * test checks it); reading it here would parse 35 MB at every start, and Medplum's copy adds R4B SubscriptionStatus.
+ */
 export const RESOURCE_TYPES: readonly string[] = Object.freeze(
-  (readJson('fhir/r4/profiles-resources.json') as Bundle<RawStructureDefinition>).entry
-    .map((e) => e.resource)
-    .filter((r) => r.resourceType === 'StructureDefinition' && r.kind === 'resource' && !r.abstract)
-    .filter((r) => r.fhirVersion === R4_VERSION)
-    .map((r) => r.id)
+  Object.keys(r4model.type2Parent)
+    .filter((t) => t !== 'DomainResource' && descendsFromResource(t))
     .sort(),
 );
+
+function descendsFromResource(type: string): boolean {
+  for (let p = r4model.type2Parent[type]; p !== undefined; p = r4model.type2Parent[p]) if (p === 'Resource') return true;
+  return false;
+}
+
 const resourceTypeSet = new Set(RESOURCE_TYPES);
 
 export function isResourceType(t: string): boolean {
