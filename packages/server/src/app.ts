@@ -1,6 +1,6 @@
 // Composes the Firekeeper server from one Fastify plugin per domain. `buildApp` does not listen;
 // the CLI does (and tests use `inject` or listen on an ephemeral port).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './store/database.ts';
 import { OPEN_PRINCIPAL } from './access/principal.ts';
@@ -20,7 +20,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
-    disableRequestLogging: config.logLevel !== 'debug',
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' }),
     // FHIR ids and search values may be long; the router should not reject them.
     routerOptions: { maxParamLength: 1000 },
   });

@@ -1,10 +1,9 @@
 // An in-process Firekeeper app on this test file's database, driven with `inject` (no socket).
-import { after } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import type { Database } from '../store/database.ts';
-import { testDatabase } from './database.ts';
+import { onTestFileEnd, testDatabase } from './database.ts';
 
 export const TEST_BASE_URL = 'http://firekeeper.test';
 export const FHIR_BASE = `${TEST_BASE_URL}/fhir`;
@@ -26,7 +25,7 @@ export interface TestResponse {
 export async function testApp(db?: Database): Promise<TestApp> {
   const database = db ?? (await testDatabase());
   const app = await buildApp({ config: loadConfig({ baseUrl: TEST_BASE_URL, logLevel: 'silent' }, {}), db: database });
-  after(() => app.close());
+  onTestFileEnd(() => app.close());
   return {
     app,
     db: database,

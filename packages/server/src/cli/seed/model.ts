@@ -1,10 +1,10 @@
 // The in-memory model of one synthetic patient's history, shared by the planner (generator.ts)
 // and the resource emitters (clinical.ts), plus the transaction-bundle builder.
 import type { Bundle, BundleEntry, Quantity, Reference, Resource } from './fhir-types.ts';
-import type { Body } from './physiology.ts';
+import type { Body, Treatment } from './physiology.ts';
 import type { Rng } from './random.ts';
 import type { LocationDef, StaffDef } from './shared.ts';
-import { CONDITION, SYSTEM, type Allergen, type City, type Code } from './vocabulary.ts';
+import { CONDITION, SYSTEM, type Allergen, type City, type Medication } from './vocabulary.ts';
 
 export type ConditionKey = keyof typeof CONDITION;
 export type VisitKind = 'checkup' | 'followUp' | 'symptom' | 'emergency' | 'inpatient';
@@ -23,13 +23,16 @@ export interface Person {
 }
 
 export interface Visit {
+  index: number;
   kind: VisitKind;
   start: Date;
   end: Date;
-  staff: StaffDef;
-  location: LocationDef;
   /** Age in (fractional) years at the start of the visit. */
   age: number;
+  staff: StaffDef;
+  location: LocationDef;
+  /** The problem the visit is about, if any (Encounter.reasonCode). */
+  reason?: Problem;
   /** The Encounter's fullUrl once emitted. */
   ref?: string;
 }
@@ -38,11 +41,20 @@ export interface Problem {
   key: ConditionKey;
   chronic: boolean;
   onset: Date;
-  /** The visit at which the condition was first recorded. */
-  visit: Visit;
+  /** Index of the visit at which the condition was first recorded. */
+  visitIndex: number;
+  recorded: Date;
   abatement?: Date;
   /** The Condition's fullUrl once emitted. */
   ref?: string;
+}
+
+export interface MedicationOrder {
+  visit: Visit;
+  medication: Medication;
+  status: 'active' | 'completed' | 'stopped';
+  chronic: boolean;
+  reason?: Problem;
 }
 
 /** Everything the emitters need for one patient. */
@@ -92,9 +104,16 @@ export function round(value: number, decimals: number): number {
 
 export const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
 
-/** Whether a problem with this key is on record (diagnosed, and not resolved) at `at`. */
-export function hasProblem(ctx: Pick<PatientContext, 'problems'>, key: ConditionKey, at: Date): boolean {
-  return ctx.problems.some((p) => p.key === key && p.visit.start.getTime() <= at.getTime() && (!p.abatement || p.abatement.getTime() > at.getTime()));
+/** The problem with this key present (onset passed, not resolved) at `at`, if any. */
+export function activeProblem(ctx: Pick<PatientContext, 'problems'>, key: ConditionKey, at: Date): Problem | undefined {
+  const t = at.getTime();
+  return ctx.problems.find((p) => p.key === key && p.onset.getTime() <= t && (!p.abatement || p.abatement.getTime() > t));
 }
 
-export type { Code };
+/** Whether a chronic condition is absent, present but not yet treated (the diagnosing visit), or treated. */
+export function treatment(ctx: Pick<PatientContext, 'problems'>, key: ConditionKey, visit: Visit): Treatment {
+  const p = activeProblem(ctx, key, visit.start);
+  if (!p) return 'none';
+  const preExisting = p.onset.getTime() < p.recorded.getTime();
+  return preExisting || p.visitIndex < visit.index ? 'treated' : 'untreated';
+}

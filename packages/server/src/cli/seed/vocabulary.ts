@@ -28,7 +28,6 @@ export const SYSTEM = {
   admitSource: 'http://terminology.hl7.org/CodeSystem/admit-source',
   dischargeDisposition: 'http://terminology.hl7.org/CodeSystem/discharge-disposition',
   doseRateType: 'http://terminology.hl7.org/CodeSystem/dose-rate-type',
-  routeOfAdministration: 'http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration',
   organizationType: 'http://terminology.hl7.org/CodeSystem/organization-type',
   roleCode: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode',
   locationPhysicalType: 'http://terminology.hl7.org/CodeSystem/location-physical-type',
@@ -49,13 +48,17 @@ export const GIVEN_NAMES = {
     'James', 'John', 'Robert', 'Michael', 'William', 'David', 'Richard', 'Joseph', 'Thomas', 'Charles',
     'Daniel', 'Matthew', 'Anthony', 'Mark', 'Steven', 'Paul', 'Andrew', 'Joshua', 'Kevin', 'Brian',
     'Ethan', 'Noah', 'Liam', 'Lucas', 'Samuel', 'Wei', 'Hiroshi', 'Omar', 'Kwame', 'Ravi',
-    'José', 'Andrés', 'Jesús', 'Ramón', 'Joaquín', 'André', 'François', 'Jürgen', 'Søren', 'Björn',
+    'George', 'Edward', 'Henry', 'Jacob', 'Aaron', 'Carlos', 'Diego', 'Luis', 'Mateo', 'Ahmed',
+    'Benjamin', 'Jonathan', 'Nathan', 'Tyler', 'Oscar',
+    'José', 'Andrés', 'Jesús', 'Joaquín', 'André', 'Jürgen', 'Søren',
   ],
   female: [
     'Mary', 'Patricia', 'Jennifer', 'Linda', 'Elizabeth', 'Barbara', 'Susan', 'Jessica', 'Sarah', 'Karen',
     'Nancy', 'Lisa', 'Margaret', 'Emily', 'Michelle', 'Laura', 'Olivia', 'Emma', 'Ava', 'Grace',
     'Mei', 'Yuki', 'Aisha', 'Priya', 'Amara', 'Hannah', 'Rachel', 'Ana', 'Isabel', 'Camila',
-    'María', 'Sofía', 'Inés', 'Lucía', 'Zoë', 'Chloé', 'Renée', 'Noémie', 'Björk', 'Ångela',
+    'Julia', 'Rebecca', 'Victoria', 'Natalie', 'Abigail', 'Valentina', 'Gabriela', 'Fatima', 'Leah', 'Ruth',
+    'Alice', 'Claire', 'Diana', 'Helen', 'Nora',
+    'María', 'Sofía', 'Inés', 'Lucía', 'Zoë', 'Chloé', 'Renée',
   ],
 } as const;
 
@@ -65,8 +68,12 @@ export const FAMILY_NAMES = [
   'Robinson', 'Walker', 'Young', 'Allen', 'King', 'Wright', 'Scott', 'Hill', 'Green', 'Adams',
   'Nelson', 'Baker', 'Campbell', 'Mitchell', 'Roberts', 'Carter', 'Nguyen', 'Kim', 'Patel', 'Chen',
   "O'Brien", 'Kowalski', 'Okafor', 'Rivera', 'Torres', 'Flores', 'Cohen', 'Yamamoto', 'Singh', 'Murphy',
-  'García', 'Rodríguez', 'Martínez', 'Hernández', 'López', 'González', 'Pérez', 'Sánchez', 'Ramírez', 'Acuña',
-  'Peña', 'Ibáñez', 'Muñoz', 'Müller', 'Schröder', 'Bäcker', 'Lefèvre', 'Dubois-Côté', 'Ångström', 'Nuñez',
+  'Evans', 'Collins', 'Stewart', 'Morris', 'Reed', 'Cook', 'Morgan', 'Bell', 'Cooper', 'Howard',
+  'Ward', 'Cox', 'Diaz', 'Richardson', 'Wood', 'Watson', 'Brooks', 'Bennett', 'Gray', 'James',
+  'Reyes', 'Cruz', 'Hughes', 'Price', 'Myers', 'Long', 'Foster', 'Sanders', 'Ross', 'Morales',
+  'Powell', 'Sullivan', 'Russell', 'Ortiz', 'Jenkins', 'Gutierrez', 'Perry', 'Butler', 'Barnes', 'Fisher',
+  'García', 'Rodríguez', 'Martínez', 'Hernández', 'López', 'González', 'Pérez', 'Sánchez', 'Acuña', 'Peña',
+  'Ibáñez', 'Müller', 'Schröder', 'Lefèvre', 'Dubois-Côté',
 ] as const;
 
 export interface City { city: string; state: string; postalCode: string; areaCode: string }
@@ -105,12 +112,17 @@ export const STREETS = [
   'Highland Avenue', 'Calle Ocho', 'Avenida del Sol', 'Mill Pond Way', 'Orchard Court', 'Chestnut Street',
 ] as const;
 
-export const MARITAL_STATUS: readonly Code[] = [
-  code(SYSTEM.maritalStatus)('M', 'Married'),
-  code(SYSTEM.maritalStatus)('S', 'Never Married'),
-  code(SYSTEM.maritalStatus)('D', 'Divorced'),
-  code(SYSTEM.maritalStatus)('W', 'Widowed'),
-];
+export const IDENTIFIER_TYPE = {
+  medicalRecord: code(SYSTEM.identifierType)('MR', 'Medical Record Number'),
+  socialSecurity: code(SYSTEM.identifierType)('SS', 'Social Security number'),
+};
+
+export const MARITAL_STATUS = {
+  married: code(SYSTEM.maritalStatus)('M', 'Married'),
+  neverMarried: code(SYSTEM.maritalStatus)('S', 'Never Married'),
+  divorced: code(SYSTEM.maritalStatus)('D', 'Divorced'),
+  widowed: code(SYSTEM.maritalStatus)('W', 'Widowed'),
+};
 
 // ---------------------------------------------------------------- encounters
 
@@ -252,8 +264,9 @@ export const CONDITION_STATUS = {
 export const ROUTE = {
   oral: snomed('26643006', 'Oral route (qualifier value)'),
   inhalation: snomed('447694001', 'Respiratory tract route (qualifier value)'),
-  intramuscular: code(SYSTEM.routeOfAdministration)('IM', 'Injection, intramuscular'),
 };
+
+export const DOSE_ORDERED = code(SYSTEM.doseRateType)('ordered', 'Ordered');
 
 export interface Medication {
   code: Code;
@@ -363,7 +376,6 @@ export const PROCEDURE = {
   electrocardiogram: snomed('29303009', 'Electrocardiographic procedure (procedure)'),
   chestXray: snomed('399208008', 'Plain chest X-ray (procedure)'),
   suture: snomed('288086009', 'Suture open wound (procedure)'),
-  kneeReplacement: snomed('609588000', 'Total knee replacement (procedure)'),
 };
 
 // ---------------------------------------------------------------- organizations and staff

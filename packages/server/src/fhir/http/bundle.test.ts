@@ -120,7 +120,7 @@ describe('batch', () => {
     const res = await t.request('POST', '/fhir', {
       resourceType: 'Bundle', type: 'batch', entry: [
         { resource: { resourceType: 'Patient', gender: 'female' }, request: { method: 'POST', url: 'Patient' } },
-        { resource: { resourceType: 'Patient', gender: 'banana' }, request: { method: 'POST', url: 'Patient' } },
+        { resource: { resourceType: 'Patient', birthDate: 'soon' }, request: { method: 'POST', url: 'Patient' } },
         { request: { method: 'GET', url: 'Patient/does-not-exist' } },
       ],
     });

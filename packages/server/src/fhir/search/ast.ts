@@ -76,6 +76,8 @@ export interface IncludeSpec {
   iterate: boolean;
   /** The reference parameter keys followed, e.g. ['Observation.patient'] (several for `Type:*`). */
   keys: string[];
+  /** The type holding the reference parameter (absent for `*`). */
+  sourceType?: string;
   /** Only references to this type (`Observation:subject:Patient`). */
   targetType?: string;
 }

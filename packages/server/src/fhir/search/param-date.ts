@@ -11,7 +11,7 @@ import { splitPrefix } from './values.ts';
 export const APPROXIMATE_FRACTION = 0.1;
 
 export function parseDateValue(value: string, param: string, now: Date): DateValue {
-  const { prefix, rest } = splitPrefix(value, param);
+  const { prefix, rest } = splitPrefix(value);
   const range = dateRange(rest);
   if (!range) throw badRequest(`Invalid date '${value}' for ${param}: expected [prefix]YYYY[-MM[-DD[Thh:mm[:ss[.sss]][Z|±hh:mm]]]]`, [param]);
   if (prefix !== 'ap') return { prefix, ...range };

@@ -31,12 +31,13 @@ export function alternatives(value: string): string[] {
   return splitUnescaped(value, ',').filter((v) => v !== '');
 }
 
-/** Splits `ge2019` into `ge` and `2019`; a value without a prefix is `eq` (R4 search §3.1.1.4). */
-export function splitPrefix(value: string, param: string): { prefix: Prefix; rest: string } {
-  const m = /^([a-z]{2})(.*)$/.exec(value);
-  if (!m) return { prefix: 'eq', rest: value };
-  if (!PREFIXES.includes(m[1] as Prefix)) throw badRequest(`Invalid prefix '${m[1]}' in ${param}=${value}`, [param]);
-  return { prefix: m[1] as Prefix, rest: m[2]! };
+/**
+ * Splits `ge2019` into `ge` and `2019`; a value without a prefix is `eq` (R4 search §3.1.1.4). Anything else is
+ * left whole, for the type's parser to reject with its own message.
+ */
+export function splitPrefix(value: string): { prefix: Prefix; rest: string } {
+  const p = value.slice(0, 2) as Prefix;
+  return PREFIXES.includes(p) ? { prefix: p, rest: value.slice(2) } : { prefix: 'eq', rest: value };
 }
 
 /** `:missing` takes `true` or `false` (R4 search §3.1.1.5.1). */

@@ -1,0 +1,91 @@
+// Where the CPU goes during a measurement (Linux /proc): the server under test, the PostgreSQL processes,
+// the load generator (this process) and everything else on the machine. Elsewhere these are undefined.
+import { readFileSync, readdirSync } from 'node:fs';
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export interface CpuSnapshot {
+  at: number;
+  server: number;
+  postgres: Map<number, number>;
+  self: number;
+  machineBusy: number;
+}
+
+/** CPU milliseconds per request, by consumer; `otherBusy` is the rest of the machine (other processes). */
+export interface CpuSplit {
+  serverMsPerRequest: number;
+  postgresMsPerRequest: number;
+  loadGeneratorMsPerRequest: number;
+  otherCoresBusy: number;
+}
+
+function procTicks(pid: number | string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime
+  } catch {
+    return undefined;
+  }
+}
+
+function postgresTicks(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    const t = procTicks(name);
+    if (t !== undefined) out.set(Number(name), t);
+  }
+  return out;
+}
+
+function machineBusyTicks(): number {
+  const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+  const v = cpu!.trim().split(/\s+/).slice(1).map(Number);
+  return v.reduce((a, b) => a + b, 0) - v[3]! - (v[4] ?? 0); // all but idle and iowait
+}
+
+export function snapshot(serverPid: number | undefined): CpuSnapshot | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const u = process.cpuUsage();
+  return {
+    at: Date.now(),
+    server: serverPid === undefined ? 0 : (procTicks(serverPid) ?? 0) * TICK_MS,
+    postgres: postgresTicks(),
+    self: (u.user + u.system) / 1000,
+    machineBusy: machineBusyTicks() * TICK_MS,
+  };
+}
+
+export function split(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined, requests: number): CpuSplit | undefined {
+  if (!a || !b || requests === 0) return undefined;
+  let pg = 0;
+  for (const [pid, t] of b.postgres) pg += (t - (a.postgres.get(pid) ?? 0)) * TICK_MS;
+  const server = b.server - a.server;
+  const self = b.self - a.self;
+  const other = Math.max(0, b.machineBusy - a.machineBusy - server - pg - self);
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    serverMsPerRequest: round(server / requests),
+    postgresMsPerRequest: round(pg / requests),
+    loadGeneratorMsPerRequest: round(self / requests),
+    otherCoresBusy: Math.round((other / (b.at - a.at)) * 100) / 100,
+  };
+}
+
+/** Cores kept busy by the rest of the machine over `ms` (sampled while our servers are idle). */
+export async function backgroundLoad(ms = 1000): Promise<number | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const a = machineBusyTicks();
+  const self0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, ms));
+  const self = process.cpuUsage(self0);
+  const busy = (machineBusyTicks() - a) * TICK_MS - (self.user + self.system) / 1000;
+  return Math.round((Math.max(0, busy) / ms) * 100) / 100;
+}

@@ -1,0 +1,199 @@
+// `npm run bench`: Firekeeper on PostgreSQL against two ceilings (bare node:http, node:http + pg),
+// on loopback, each server a separate child process. See docs/benchmarks.md.
+//
+//   --fresh            reseed the datasets even when a cached database exists
+//   --skip-10k         skip the 10,000-patient dataset (its seed takes long)
+//   --only=R,S         run only these scenarios (R read, S search, C create, T transaction)
+//   --duration=15 --warmup=3 --connections=10
+//   --cpu-prof         profile the server (a folder of .cpuprofile files per scenario in bench/results/profiles/)
+//   --wait-idle=60     before each scenario, wait up to this many seconds for other processes to go quiet
+import { parseArgs } from 'node:util';
+import { cpus, totalmem, release, platform } from 'node:os';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { ensureDataset, formatDuration, postgresVersion, resourceCounts, type Dataset } from './datasets.ts';
+import { measure } from './load.ts';
+import { backgroundLoad } from './cpu.ts';
+import { freePort, HOST, startNode, stop, stopAll, waitForHttp, type Child } from './processes.ts';
+import { evaluateTargets, formatCpu, formatResults, formatTargets, writeResults, type Row } from './report.ts';
+import { ALL_SCENARIOS, fhirScenario, helloScenario, minimalReadScenario, preflight, type Scenario, type ScenarioName } from './scenarios.ts';
+import { WRITER_PATIENTS } from './fixtures.ts';
+
+const { values } = parseArgs({
+  options: {
+    fresh: { type: 'boolean', default: false },
+    'skip-10k': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '10' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'wait-idle': { type: 'string', default: '0' },
+  },
+});
+const only = (values.only?.split(',').map((s) => s.trim().toUpperCase()) ?? ALL_SCENARIOS) as ScenarioName[];
+for (const s of only) if (!ALL_SCENARIOS.includes(s)) throw new Error(`--only: unknown scenario '${s}' (expected ${ALL_SCENARIOS.join(',')})`);
+const load = {
+  durationSeconds: bounded('duration', values.duration!, 1, 300),
+  warmupSeconds: bounded('warmup', values.warmup!, 0, 60),
+  connections: bounded('connections', values.connections!, 1, 200),
+};
+const waitIdleSeconds = bounded('wait-idle', values['wait-idle']!, 0, 3600);
+const PROFILE_DIR = join('bench', 'results', 'profiles');
+
+function bounded(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
+  return n;
+}
+
+function machineInfo(pgVersion: string) {
+  const cpu = cpus();
+  const req = createRequire(import.meta.url);
+  return {
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    postgres: pgVersion,
+    autocannon: (req('autocannon/package.json') as { version: string }).version,
+  };
+}
+
+/** Starts a server child and waits until `readyPath` answers 200. */
+async function startServer(name: string, args: string[], readyPath: string, nodeFlags: string[] = []): Promise<{ child: Child; base: string }> {
+  const port = await freePort();
+  const child = startNode(name, [...args, '--port', String(port)], { nodeFlags });
+  const base = `http://${HOST}:${port}`;
+  await waitForHttp(child, base + readyPath);
+  return { child, base };
+}
+
+function startFirekeeper(ds: Dataset, profileName?: string) {
+  // One folder per scenario: V8 writes a profile per thread (tsx's loader runs in a thread of its own).
+  const flags = profileName ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, profileName)] : [];
+  return startServer(`firekeeper (${ds.dbName})`, [
+    'packages/server/src/cli/main.ts', 'serve', '--database', ds.url, '--host', HOST, '--log-level', 'warn', '--mode', 'production',
+  ], '/fhir/metadata', flags);
+}
+
+/** Cores kept busy by other processes; waits (up to --wait-idle seconds) for it to drop below a quarter core. */
+async function quietMachine(label: string): Promise<number | undefined> {
+  const deadline = Date.now() + waitIdleSeconds * 1000;
+  let load = await backgroundLoad();
+  while (load !== undefined && load > 0.25 && Date.now() < deadline) load = await backgroundLoad();
+  if (load !== undefined && load > 0.25) console.log(`[${label}] warning: other processes keep ${load} cores busy; figures will be low and noisy`);
+  return load;
+}
+
+/** Runs `fn` against a ceiling server started for it, and stops the server afterwards. */
+async function withServer<T>(name: string, args: string[], fn: (base: string, child: Child) => Promise<T>): Promise<T> {
+  const { child, base } = await startServer(name, args, '/');
+  try {
+    return await fn(base, child);
+  } finally {
+    await stop(child);
+  }
+}
+
+async function runScenario(base: string, scenario: Scenario, label: string, server: Child, patients?: number): Promise<Row> {
+  const row: Row = { scenario: label, description: scenario.description, patients };
+  console.log(`[${label}] ${scenario.description}: ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s, ${load.connections} connections`);
+  row.backgroundCores = await quietMachine(label);
+  const problem = await preflight(base, scenario);
+  if (problem) {
+    row.failure = `preflight: ${problem}`;
+    console.log(`[${label}] FAILED ${row.failure}`);
+    return row;
+  }
+  const m = await measure({ url: base, requests: scenario.requests, serverPid: server.proc.pid, ...load });
+  row.measurement = m;
+  if (!m.ok) row.failure = `${m.non2xx} non-2xx responses ${JSON.stringify(m.statusCodes)}, ${m.errors} connection errors (${m.timeouts} timeouts)`;
+  const cpu = m.cpu ? ` | CPU ms/request: server ${m.cpu.serverMsPerRequest}, postgres ${m.cpu.postgresMsPerRequest}, load generator ${m.cpu.loadGeneratorMsPerRequest}; other processes ${m.cpu.otherCoresBusy} cores` : '';
+  console.log(`[${label}] ${m.rps} req/s, p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms${cpu}${row.failure ? ` — FAILED: ${row.failure}` : ''}`);
+  return row;
+}
+
+/** The Patients the write scenarios reference (PUT, so creating them again changes nothing that matters). */
+async function ensureWriterPatients(base: string): Promise<void> {
+  for (const p of WRITER_PATIENTS) {
+    const res = await fetch(`${base}/fhir/Patient/${p.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(p), signal: AbortSignal.timeout(30_000) });
+    if (!res.ok) throw new Error(`PUT Patient/${p.id}: HTTP ${res.status} ${await res.text()}`);
+  }
+}
+
+/** Runs scenarios against one Firekeeper server per dataset (one per scenario when profiling). */
+async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: ScenarioName) => string): Promise<Row[]> {
+  const rows: Row[] = [];
+  const groups = values['cpu-prof'] ? names.map((n) => [n]) : [names];
+  for (const group of groups) {
+    const { child, base } = await startFirekeeper(ds, values['cpu-prof'] ? `${label(group[0]!)}-${Date.now()}` : undefined);
+    try {
+      if (group.some((n) => n === 'C' || n === 'T')) await ensureWriterPatients(base);
+      for (const name of group) rows.push(await runScenario(base, fhirScenario(name, ds.patientIds), label(name), child, ds.patients));
+    } finally {
+      await stop(child, 15_000); // a profile is written on exit
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const rows: Row[] = [];
+  const datasets: Record<string, unknown>[] = [];
+  let error: string | undefined;
+  const pgVersion = await postgresVersion();
+  const machine = machineInfo(pgVersion);
+  console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${pgVersion.split(' on ')[0]}`);
+  const scaleSizes = only.includes('S') ? (values['skip-10k'] ? [100] : [100, 10_000]) : [];
+  try {
+    // Seed (or reuse) every dataset first, so nothing else runs on the machine while measuring.
+    const bySize = new Map<number, Dataset>();
+    for (const n of [...new Set([100, 1000, 10_000].filter((n) => n === 1000 || scaleSizes.includes(n)))]) {
+      const ds = await ensureDataset(n, values.fresh!);
+      bySize.set(n, ds);
+      datasets.push({ patients: n, database: ds.dbName, seededSeconds: ds.seededSeconds, resources: await resourceCounts(ds) });
+    }
+    const primary = bySize.get(1000)!;
+
+    console.log('\n== ceilings ==');
+    rows.push(await withServer('hello-world', ['bench/servers/hello.ts'], (base, child) => runScenario(base, helloScenario(), 'hello-world', child)));
+    rows.push(await withServer('minimal-read', ['bench/servers/minimal-read.ts', '--database', primary.url], (base, child) =>
+      runScenario(base, minimalReadScenario(primary.patientIds), 'minimal-read', child, primary.patients)));
+
+    console.log(`\n== Firekeeper, ${primary.patients} patients ==`);
+    rows.push(...(await runFirekeeper(primary, only, (n) => n)));
+
+    for (const n of scaleSizes) {
+      console.log(`\n== Firekeeper, ${n} patients (search scaling) ==`);
+      rows.push(...(await runFirekeeper(bySize.get(n)!, ['S'], () => `S@${n}`)));
+    }
+  } catch (err) {
+    error = (err as Error).stack ?? String(err);
+    console.error(`bench: ${error}\n(writing the results measured so far)`);
+  } finally {
+    await stopAll();
+  }
+  const targets = evaluateTargets(rows);
+  const finishedAt = new Date();
+  const file = writeResults({ startedAt, finishedAt, machine, options: { ...load, waitIdleSeconds, only, skip10k: values['skip-10k'], fresh: values.fresh }, datasets, results: rows, targets, error }, startedAt);
+  console.log(`\n${formatResults(rows)}\n\n${formatCpu(rows)}\n\n${formatTargets(targets)}\n\nresults: ${file} (${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)})`);
+  return error || rows.some((r) => r.failure) ? 1 : 0;
+}
+
+const interrupted = () => {
+  console.error('\ninterrupted: stopping child processes');
+  void stopAll().finally(() => process.exit(130));
+};
+process.once('SIGINT', interrupted);
+process.once('SIGTERM', interrupted);
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`bench: ${err.stack ?? err.message}`);
+    void stopAll().finally(() => process.exit(1));
+  },
+);

@@ -1,0 +1,111 @@
+// The measured scenarios: the request sequence autocannon sends, and a one-request preflight that checks
+// the response is the right kind (a 200 with an empty search Bundle would otherwise look like a fast server).
+import type autocannon from 'autocannon';
+import { transactionBundle, vitalSign, WRITER_PATIENTS } from './fixtures.ts';
+
+export type ScenarioName = 'R' | 'S' | 'C' | 'T';
+export const ALL_SCENARIOS: ScenarioName[] = ['R', 'S', 'C', 'T'];
+
+export interface Scenario {
+  name: string;
+  description: string;
+  requests: autocannon.Request[];
+  /** Checks one response; returns a problem description, or undefined when it is as expected. */
+  check: (status: number, body: string) => string | undefined;
+  /** The request the preflight sends (the sequence's next request). */
+  sample: () => { method: string; path: string; headers: Record<string, string>; body?: string };
+}
+
+const ACCEPT = { accept: 'application/fhir+json' };
+const JSON_HEADERS = { ...ACCEPT, 'content-type': 'application/fhir+json' };
+
+/** A scenario whose single request is rebuilt for every send by `next(n)`, n counting across connections. */
+function rotating(
+  name: string,
+  description: string,
+  next: (n: number) => { method: 'GET' | 'POST'; path: string; body?: string },
+  check: Scenario['check'],
+): Scenario {
+  let n = 0;
+  const build = () => {
+    const r = next(n++);
+    return { ...r, headers: { ...(r.body === undefined ? ACCEPT : JSON_HEADERS) } }; // fresh: autocannon adds Content-Length to it
+  };
+  return {
+    name,
+    description,
+    requests: [{ setupRequest: (req) => Object.assign(req, build()) }],
+    check,
+    sample: build,
+  };
+}
+
+const parse = (body: string): Record<string, unknown> | undefined => {
+  try {
+    return JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+};
+
+const expect = (okStatus: (s: number) => boolean, what: (json: Record<string, unknown>) => string | undefined): Scenario['check'] =>
+  (status, body) => {
+    if (!okStatus(status)) return `HTTP ${status}: ${body.slice(0, 300)}`;
+    const json = parse(body);
+    return json ? what(json) : `not JSON: ${body.slice(0, 100)}`;
+  };
+
+export function fhirScenario(name: ScenarioName, patientIds: string[]): Scenario {
+  const pick = (n: number) => patientIds[n % patientIds.length]!;
+  switch (name) {
+    case 'R':
+      return rotating('R', `GET /fhir/Patient/{id} over ${patientIds.length} ids`, (n) => ({ method: 'GET', path: `/fhir/Patient/${pick(n)}` }),
+        expect((s) => s === 200, (j) => (j.resourceType === 'Patient' ? undefined : `resourceType ${String(j.resourceType)}`)));
+    case 'S':
+      return rotating('S', `GET /fhir/Observation?patient={id}&category=vital-signs&_sort=-date&_count=20 over ${patientIds.length} patients`,
+        (n) => ({ method: 'GET', path: `/fhir/Observation?patient=${pick(n)}&category=vital-signs&_sort=-date&_count=20` }),
+        expect((s) => s === 200, (j) => {
+          const entries = (j.entry ?? []) as { resource?: { resourceType?: string } }[];
+          if (j.resourceType !== 'Bundle' || j.type !== 'searchset') return 'not a searchset Bundle';
+          if (entries.length === 0) return 'the search found no Observations (expected some vital signs for a seeded patient)';
+          return entries.every((e) => e.resource?.resourceType === 'Observation') ? undefined : 'an entry is not an Observation';
+        }));
+    case 'C':
+      return rotating('C', 'POST /fhir/Observation (vital sign)', (n) => ({
+        method: 'POST',
+        path: '/fhir/Observation',
+        body: JSON.stringify(vitalSign(n, `Patient/${WRITER_PATIENTS[n % WRITER_PATIENTS.length]!.id}`)),
+      }), expect((s) => s === 201, (j) => (j.resourceType === 'Observation' && typeof j.id === 'string' ? undefined : 'no Observation returned')));
+    case 'T':
+      return rotating('T', 'POST /fhir transaction: Patient + 9 Observations (urn:uuid refs)', (n) => ({
+        method: 'POST',
+        path: '/fhir',
+        body: JSON.stringify(transactionBundle(n)),
+      }), expect((s) => s === 200, (j) => {
+        const entries = (j.entry ?? []) as { response?: { status?: string } }[];
+        if (j.type !== 'transaction-response' || entries.length !== 10) return 'not a 10-entry transaction-response';
+        return entries.every((e) => e.response?.status?.startsWith('201')) ? undefined : 'an entry was not created';
+      }));
+  }
+}
+
+export function helloScenario(): Scenario {
+  return rotating('hello-world', 'bare node:http hello world', () => ({ method: 'GET', path: '/' }),
+    expect((s) => s === 200, () => undefined));
+}
+
+export function minimalReadScenario(patientIds: string[]): Scenario {
+  const r = fhirScenario('R', patientIds);
+  return { ...r, name: 'minimal-read', description: `node:http + pg Pool(10), same SELECT as readCurrent, over ${patientIds.length} ids` };
+}
+
+/** Sends the scenario's next request once and checks the response. */
+export async function preflight(base: string, scenario: Scenario): Promise<string | undefined> {
+  const { method, path, headers, body } = scenario.sample();
+  try {
+    const res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+    return scenario.check(res.status, await res.text());
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

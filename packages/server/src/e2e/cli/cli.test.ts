@@ -1,0 +1,102 @@
+// The `firekeeper` command as a user runs it: seed, import and serve, in child processes.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { TEST_DATABASE_URL, TEST_ENGINE } from '../../test-support/database.ts';
+
+const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'fk-cli-'));
+let database = join(dir, 'data');
+let dropDatabase: (() => Promise<void>) | undefined;
+
+function firekeeper(...args: string[]) {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--database', database], { encoding: 'utf8', timeout: 240_000 });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+before(async () => {
+  if (TEST_ENGINE !== 'postgres') return;
+  // The CLI takes a database URL, so on PostgreSQL this file gets a database of its own.
+  const name = `fk_cli_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  database = url.toString();
+  dropDatabase = async () => {
+    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  };
+});
+after(async () => {
+  await dropDatabase?.();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('firekeeper CLI', () => {
+  it('seed --patients 3 loads deterministic patients and reports what it loaded', () => {
+    const res = firekeeper('seed', '--patients', '3', '--seed', 'cli-test');
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /seeded 3 patients \(\d+ resources, seed 'cli-test'\)/);
+    assert.match(res.stderr, /seeding patients/);
+  });
+
+  it('import loads NDJSON and Bundles, prints a summary, and reports bad files with a non-zero exit', () => {
+    writeFileSync(join(dir, 'a.ndjson'), [
+      JSON.stringify({ resourceType: 'Patient', id: 'nd-1', gender: 'female' }),
+      JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/nd-1' } }),
+    ].join('\n'));
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'coll-1' } }] }));
+    const ok = firekeeper('import', join(dir, 'a.ndjson'), join(dir, 'b.json'));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /imported 3 resources from 2 bundles \(2 files\)/);
+    assert.match(ok.stdout, /Observation\s+1/);
+
+    writeFileSync(join(dir, 'bad.json'), '{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","birthDate":"soon"},"request":{"method":"POST","url":"Patient"}}]}');
+    const bad = firekeeper('import', join(dir, 'bad.json'));
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /1 files failed:[\s\S]*bad\.json/);
+  });
+
+  it('serve listens, prints the URLs and answers FHIR requests', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--database', database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      const base = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /FHIR base:\s+(\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+      });
+      assert.equal(base, `http://127.0.0.1:${port}/fhir`);
+      const res = await fetch(`${base}/Patient/nd-1`);
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).gender, 'female');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,102 @@
+// Compiles typed Conditions into SQL predicates over one `resources` row alias. Every index parameter becomes an
+// `EXISTS` over its sp_* table keyed by (rid, p), so the planner can drive from whichever index is most selective.
+// Comma alternatives are OR-ed inside one EXISTS; repeated parameters are AND-ed by the caller (R4 search §3.1.1.3).
+import type { Principal } from '../../access/principal.ts';
+import type { SearchParamType } from '../search-parameters.ts';
+import { accessFilter } from './access-filter.ts';
+import type { Condition, ResolvedParam } from './ast.ts';
+import { dateMatch, instantMatch } from './param-date.ts';
+import { numberMatch, quantityMatch } from './param-number.ts';
+import { isLocalReference, referenceMatch } from './param-reference.ts';
+import { stringMatch } from './param-string.ts';
+import { tokenMatch, tokenTextMatch } from './param-token.ts';
+import { uriMatch } from './param-uri.ts';
+import { Aliases, and, inKeys, not, or, raw, sql, TRUE, type Sql } from './sql.ts';
+
+export const INDEX_TABLE: Record<SearchParamType, Sql> = {
+  string: raw('sp_string'),
+  token: raw('sp_token'),
+  reference: raw('sp_reference'),
+  date: raw('sp_date'),
+  number: raw('sp_number'),
+  quantity: raw('sp_quantity'),
+  uri: raw('sp_uri'),
+};
+
+export interface WhereContext {
+  aliases: Aliases;
+  principal: Principal;
+  fhirBase?: string;
+}
+
+/** `EXISTS` an index row of `param` for resource row `r` satisfying `match`. */
+function indexExists(param: ResolvedParam, r: Sql, ctx: WhereContext, match: (s: Sql) => Sql): Sql {
+  const s = ctx.aliases.next('s');
+  return sql`EXISTS (SELECT 1 FROM ${INDEX_TABLE[param.type]} ${s} WHERE ${s}.rid = ${r}.rid AND ${inKeys(sql`${s}.p`, param.keys)} AND ${match(s)})`;
+}
+
+/** The AND of all conditions, for resource row `r`. */
+export function whereSql(conditions: readonly Condition[], r: Sql, ctx: WhereContext): Sql {
+  return and(...conditions.map((c) => conditionSql(c, r, ctx)));
+}
+
+export function conditionSql(c: Condition, r: Sql, ctx: WhereContext): Sql {
+  switch (c.kind) {
+    case 'id':
+      return c.ids.length === 1 ? sql`${r}.id = ${c.ids[0]}` : sql`${r}.id = ANY(${c.ids}::text[])`;
+    case 'last-updated':
+      return instantMatch(sql`${r}.last_updated`, c.values);
+    case 'type':
+      return c.types.length === 1 ? sql`${r}.type = ${c.types[0]}` : sql`${r}.type = ANY(${c.types}::text[])`;
+    case 'missing': {
+      // R4 search §3.1.1.5.1: `:missing=true` matches resources with no value for the parameter.
+      const present = indexExists(c.param, r, ctx, () => TRUE);
+      return c.missing ? not(present) : present;
+    }
+    case 'string':
+      return indexExists(c.param, r, ctx, (s) => stringMatch(s, c.match, c.values));
+    case 'token': {
+      const matches = indexExists(c.param, r, ctx, (s) => tokenMatch(s, c.values));
+      // R4 search §3.1.1.5.5 `:not`: resources without a matching token (including those with no value at all).
+      return c.negate ? not(matches) : matches;
+    }
+    case 'token-text':
+      return indexExists(c.param, r, ctx, (s) => tokenTextMatch(s, c.values));
+    case 'reference':
+      return indexExists(c.param, r, ctx, (s) => referenceMatch(s, c.values, ctx.fhirBase));
+    case 'date':
+      return indexExists(c.param, r, ctx, (s) => dateMatch(s, c.values));
+    case 'number':
+      return indexExists(c.param, r, ctx, (s) => numberMatch(s, c.values));
+    case 'quantity':
+      return indexExists(c.param, r, ctx, (s) => quantityMatch(s, c.values));
+    case 'uri':
+      return indexExists(c.param, r, ctx, (s) => uriMatch(s, c.match, c.values));
+    case 'chain':
+      return chainSql(c, r, ctx);
+    case 'has':
+      return hasSql(c, r, ctx);
+  }
+}
+
+// Chaining (R4 search §3.1.1.4.13): follow the reference to a current, visible resource of a target type and
+// test the chained condition on it.
+function chainSql(c: Extract<Condition, { kind: 'chain' }>, r: Sql, ctx: WhereContext): Sql {
+  const s = ctx.aliases.next('s');
+  const t = ctx.aliases.next('t');
+  const byTarget = or(...c.links.map((l) => and(sql`${s}.target_type = ${l.targetType}`, conditionSql(l.condition, t, ctx))));
+  const types = c.links.map((l) => l.targetType);
+  return sql`EXISTS (SELECT 1 FROM sp_reference ${s} JOIN resources ${t} ON ${t}.type = ${s}.target_type AND ${t}.id = ${s}.target_id
+    WHERE ${s}.rid = ${r}.rid AND ${inKeys(sql`${s}.p`, c.param.keys)} AND ${isLocalReference(s, ctx.fhirBase)}
+      AND NOT ${t}.deleted AND ${accessFilter(ctx.principal, types.length === 1 ? types[0] : undefined, t)} AND ${byTarget})`;
+}
+
+// Reverse chaining (R4 search §3.1.1.4.14): some current, visible `sourceType` resource references this row
+// through `key` and matches the inner condition. Uses `sp_reference_target (target_type, target_id)`.
+function hasSql(c: Extract<Condition, { kind: 'has' }>, r: Sql, ctx: WhereContext): Sql {
+  const s = ctx.aliases.next('s');
+  const o = ctx.aliases.next('o');
+  return sql`EXISTS (SELECT 1 FROM sp_reference ${s} JOIN resources ${o} ON ${o}.rid = ${s}.rid
+    WHERE ${s}.target_type = ${r}.type AND ${s}.target_id = ${r}.id AND ${s}.p = ${c.key} AND ${isLocalReference(s, ctx.fhirBase)}
+      AND NOT ${o}.deleted AND ${accessFilter(ctx.principal, c.sourceType, o)} AND ${conditionSql(c.condition, o, ctx)})`;
+}
