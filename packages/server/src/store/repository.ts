@@ -47,16 +47,12 @@ export async function readCurrent(q: Queryable, type: string, id: string): Promi
 
 /**
  * Locks the (type, id) pair for the rest of the transaction and returns its current version.
- * The advisory lock also serialises concurrent creates of the same id (create-on-update).
+ * The advisory lock also serialises concurrent creates of the same id (create-on-update). The read is a separate
+ * statement so that, under READ COMMITTED, its snapshot is taken after the lock is granted.
  */
 export async function lockCurrent(tx: Queryable, type: string, id: string): Promise<StoredVersion | undefined> {
-  const rows = await tx.query<Row>(
-    `SELECT ${CURRENT_COLUMNS}, CASE WHEN deleted THEN NULL ELSE resource::text END AS json
-       FROM (SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))) AS l
-       JOIN resources ON type = $1 AND id = $2`,
-    [type, id],
-  );
-  return rows[0];
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${type}/${id}`]);
+  return readCurrent(tx, type, id);
 }
 
 export async function readVersion(q: Queryable, type: string, id: string, version: number): Promise<StoredVersion | undefined> {

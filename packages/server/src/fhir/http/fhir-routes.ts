@@ -31,6 +31,7 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([...JSON_TYPES, 'application/json-patch+json'], { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined); // e.g. a DELETE sent with a JSON content type
     try {
       done(null, JSON.parse(body as string));
     } catch {
