@@ -79,7 +79,7 @@ async function serve(config: Config, db: Database): Promise<void> {
   const app = await buildApp({ config, db });
   await app.listen({ host: config.host, port: config.port });
   const engine = db.engine === 'pglite' ? `embedded PGlite at ${config.databaseUrl}` : 'PostgreSQL';
-  process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:          ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  Patients:           ${config.baseUrl}/fhir/Patient\n`);
+  process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:           ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  Patients:            ${config.baseUrl}/fhir/Patient\n`);
   const stop = async () => {
     await app.close();
     await db.close();

@@ -41,6 +41,10 @@ describe('_include', () => {
     assert.equal(b.total, 3);
     assert.deepEqual(included(await search(db, 'Observation', '_id=o1,o2&_include=Observation:patient&_include=Observation:subject')), ['Patient/pa']);
   });
+  test('_sort by a reference', async () => {
+    assert.deepEqual(ids(await search(db, 'Observation', '_id=o1,o2,o3&_sort=-subject')), ['o3', 'o2', 'o1']);
+    assert.deepEqual(ids(await search(db, 'Observation', '_id=o1,o2,o3&_sort=subject,-_id')), ['o2', 'o1', 'o3']);
+  });
   test('a target type restricts the included resources', async () => {
     assert.deepEqual(included(await search(db, 'Observation', '_id=o1&_include=Observation:subject:Patient')), ['Patient/pa']);
     assert.deepEqual(included(await search(db, 'Observation', '_id=o1&_include=Observation:subject:Group')), []);

@@ -10,7 +10,7 @@ import { getSearchParam, isResourceType, searchParamsFor } from '../search-param
 import { accessFilter } from './access-filter.ts';
 import type { IncludeSpec } from './ast.ts';
 import { isLocalReference } from './param-reference.ts';
-import { and, inKeys, raw, sql, type Sql } from './sql.ts';
+import { and, inKeys, raw, sql } from './sql.ts';
 
 /** Rounds of `:iterate` after the first one. */
 export const MAX_ITERATE = 3;

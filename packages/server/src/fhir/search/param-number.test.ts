@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Database } from '../../store/database.ts';
 import { parseNumberValue } from './param-number.ts';
-import { found, load, observation, patient, rejects, search, setup, type Resource } from './test-helpers.ts';
+import { found, ids, load, observation, patient, rejects, search, setup, type Resource } from './test-helpers.ts';
 
 const t = await setup();
 const db: Database = t.db;
@@ -61,6 +61,9 @@ describe('number (R4 search §3.1.1.4.1)', () => {
     assert.deepEqual(await n('probability=gt5&probability=lt10'), ['n2', 'n6']);
     assert.deepEqual(await n('probability:missing=true'), ['n8']);
   });
+  test('_sort by a number, missing values last', async () => {
+    assert.deepEqual(ids(await search(db, 'RiskAssessment', '_sort=-probability')), ['n4', 'n3', 'n1', 'n2', 'n6', 'n7', 'n5', 'n8']);
+  });
   test('bad numbers are a 400', async () => {
     await rejects(search(db, 'RiskAssessment', 'probability=abc'), 400, /Invalid number 'abc' for probability/);
     await rejects(search(db, 'RiskAssessment', 'probability=gt'), 400, /Invalid number 'gt' for probability/);
@@ -82,6 +85,10 @@ describe('quantity (R4 search §3.1.1.4.6)', () => {
     assert.deepEqual(await q(`value-quantity=5.4|${UCUM}|mg,10||mg`), ['q1', 'q4']);
     assert.deepEqual(await q('value-quantity=ge5&value-quantity=lt6||mg'), ['q1', 'q2']);
     assert.deepEqual(await q('value-quantity:missing=true'), ['q5']);
+  });
+  test('_sort by a quantity value', async () => {
+    assert.deepEqual(ids(await search(db, 'Observation', '_sort=value-quantity,_id')), ['q1', 'q2', 'q3', 'q4', 'q5']);
+    assert.deepEqual(ids(await search(db, 'Observation', '_sort=-value-quantity,_id')), ['q4', 'q1', 'q2', 'q3', 'q5']);
   });
   test('bad quantities are a 400', async () => {
     await rejects(search(db, 'Observation', 'value-quantity=5.4|mg'), 400, /Invalid quantity '5.4\|mg' for value-quantity/);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Database } from '../../store/database.ts';
-import { found, load, observation, patient, rejects, search, setup } from './test-helpers.ts';
+import { found, ids, load, observation, patient, rejects, search, setup } from './test-helpers.ts';
 
 const t = await setup();
 const db: Database = t.db;
@@ -117,6 +117,11 @@ describe('uri (R4 search §3.1.1.4.13) and _profile', () => {
     assert.deepEqual(await found(db, 'Patient', '_profile:above=http://example.org/StructureDefinition/p/v2'), ['p1']);
     assert.deepEqual(await found(db, 'Patient', '_profile:above=http://example.org/'), []);
     assert.deepEqual(await found(db, 'Patient', '_profile:missing=true'), ['p2', 'p3', 'p4']);
+  });
+  test('_sort by a uri and by a string', async () => {
+    assert.deepEqual(ids(await search(db, 'Patient', '_sort=_profile')), ['p1', 'p2', 'p3', 'p4']);
+    assert.deepEqual(ids(await search(db, 'Patient', '_sort=-_profile')), ['p1', 'p4', 'p3', 'p2']);
+    assert.deepEqual(ids(await search(db, 'Patient', '_sort=family')), ['p1', 'p2', 'p3', 'p4']);
   });
 });
 
