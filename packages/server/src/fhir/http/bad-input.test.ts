@@ -41,6 +41,9 @@ describe('malformed requests get 400/413/415/406 OperationOutcomes', () => {
     assertOutcome(await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', active: 'yes' }), 400, /.+/, 'Patient.active');
     assertOutcome(await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: { family: 'x' } }), 400, /array/i, 'Patient.name');
   });
+  it('a code outside its required value set', async () => {
+    assertOutcome(await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', gender: 'banana' }), 400, /required value set/, 'Patient.gender');
+  });
   it('a missing required element', async () => {
     assertOutcome(await t.request('POST', '/fhir/Observation', { resourceType: 'Observation', code: { text: 'x' } }), 400, /required/i, 'Observation.status');
   });
