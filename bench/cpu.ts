@@ -1,6 +1,7 @@
 // Where the CPU goes during a measurement (Linux /proc): the server under test, the PostgreSQL processes,
 // the load generator (this process) and everything else on the machine. Elsewhere these are undefined.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -30,19 +31,30 @@ function procTicks(pid: number | string): number | undefined {
   }
 }
 
-function postgresTicks(): Map<number, number> {
+function postgresTicks(pids: readonly number[]): Map<number, number> {
   const out = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() !== 'postgres') continue;
-    } catch {
-      continue;
-    }
-    const t = procTicks(name);
-    if (t !== undefined) out.set(Number(name), t);
+  for (const pid of pids) {
+    const t = procTicks(pid);
+    if (t !== undefined) out.set(pid, t);
   }
   return out;
+}
+
+/**
+ * The PostgreSQL processes that work for `database`: its backends plus the shared background processes
+ * (checkpointer, WAL writer…). Backends of other databases (other people's tests) are left out.
+ */
+export async function postgresPids(adminUrl: string, database: string | undefined): Promise<number[]> {
+  if (process.platform !== 'linux' || database === undefined) return [];
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE (datname = $1 OR datname IS NULL) AND pid <> pg_backend_pid()', [database]);
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
 }
 
 function machineBusyTicks(): number {
@@ -51,13 +63,13 @@ function machineBusyTicks(): number {
   return v.reduce((a, b) => a + b, 0) - v[3]! - (v[4] ?? 0); // all but idle and iowait
 }
 
-export function snapshot(serverPid: number | undefined): CpuSnapshot | undefined {
+export function snapshot(serverPid: number | undefined, pgPids: readonly number[]): CpuSnapshot | undefined {
   if (process.platform !== 'linux') return undefined;
   const u = process.cpuUsage();
   return {
     at: Date.now(),
     server: serverPid === undefined ? 0 : (procTicks(serverPid) ?? 0) * TICK_MS,
-    postgres: postgresTicks(),
+    postgres: postgresTicks(pgPids),
     self: (u.user + u.system) / 1000,
     machineBusy: machineBusyTicks() * TICK_MS,
   };

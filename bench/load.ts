@@ -2,7 +2,8 @@
 // recorded from autocannon's per-response event (sub-millisecond, all responses, whatever their status),
 // and every non-2xx response or connection error makes the measurement fail.
 import autocannon from 'autocannon';
-import { snapshot, split, type CpuSplit } from './cpu.ts';
+import { postgresPids, snapshot, split, type CpuSplit } from './cpu.ts';
+import { PG_ADMIN_URL } from './datasets.ts';
 
 export interface LoadSpec {
   /** Full URL of the first request (host and default path). */
@@ -14,6 +15,8 @@ export interface LoadSpec {
   warmupSeconds: number;
   /** The server under test, to measure its CPU time. */
   serverPid?: number;
+  /** The database it uses, to measure the CPU time of the PostgreSQL processes serving it. */
+  database?: string;
 }
 
 export interface Measurement {
@@ -49,7 +52,8 @@ export async function measure(spec: LoadSpec): Promise<Measurement> {
   if (spec.warmupSeconds > 0) await fire(spec, spec.warmupSeconds);
   let latencies = new Float64Array(1 << 16);
   let n = 0;
-  const before = snapshot(spec.serverPid);
+  const pgPids = await postgresPids(PG_ADMIN_URL, spec.database); // the server's pool is connected after the warm-up
+  const before = snapshot(spec.serverPid, pgPids);
   const result = await fire(spec, spec.durationSeconds, (ms) => {
     if (n === latencies.length) {
       const grown = new Float64Array(n * 2);
@@ -58,7 +62,7 @@ export async function measure(spec: LoadSpec): Promise<Measurement> {
     }
     latencies[n++] = ms;
   });
-  const cpu = split(before, snapshot(spec.serverPid), n);
+  const cpu = split(before, snapshot(spec.serverPid, pgPids), n);
   const sorted = latencies.slice(0, n).sort();
   let sum = 0;
   for (const v of sorted) sum += v;

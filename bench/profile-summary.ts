@@ -1,6 +1,7 @@
 // Summarises a V8 .cpuprofile (from `npm run bench -- --cpu-prof`): where the server's CPU time went,
 // by package (self time) and by function (self and inclusive time).
-//   node --import tsx bench/profile-summary.ts bench/results/profiles/R-….cpuprofile [--top=25]
+//   node --import tsx bench/profile-summary.ts bench/results/profiles/R-…/CPU.….cpuprofile [--top=25] [--skip=5]
+// --skip leaves out the first seconds of the profile (the server's start-up).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -11,8 +12,9 @@ interface ProfileNode {
 }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, skip: { type: 'string', default: '0' } } });
 const top = Number(values.top);
+const skipMicros = Number(values.skip) * 1e6;
 
 function where(url: string): string {
   if (!url) return '(native/vm)';
@@ -45,8 +47,11 @@ for (const file of positionals) {
   const inclusive = new Map<string, number>();
   let all = 0;
   let idle = 0;
+  let clock = 0;
   p.samples.forEach((id, i) => {
     const dt = p.timeDeltas[i] ?? 0;
+    clock += dt;
+    if (clock < skipMicros) return;
     const node = byId.get(id)!;
     if (node.callFrame.functionName === '(idle)') {
       idle += dt;

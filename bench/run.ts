@@ -6,6 +6,7 @@
 //   --only=R,S         run only these scenarios (R read, S search, C create, T transaction)
 //   --duration=15 --warmup=3 --connections=10
 //   --cpu-prof         profile the server (a folder of .cpuprofile files per scenario in bench/results/profiles/)
+//   --prepare          only create (or check) the datasets, measure nothing
 //   --wait-idle=60     before each scenario, wait up to this many seconds for other processes to go quiet
 import { parseArgs } from 'node:util';
 import { cpus, totalmem, release, platform } from 'node:os';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     'cpu-prof': { type: 'boolean', default: false },
     'wait-idle': { type: 'string', default: '0' },
+    prepare: { type: 'boolean', default: false },
   },
 });
 const only = (values.only?.split(',').map((s) => s.trim().toUpperCase()) ?? ALL_SCENARIOS) as ScenarioName[];
@@ -97,7 +99,9 @@ async function withServer<T>(name: string, args: string[], fn: (base: string, ch
   }
 }
 
-async function runScenario(base: string, scenario: Scenario, label: string, server: Child, patients?: number): Promise<Row> {
+interface Target { label: string; server: Child; patients?: number; database?: string }
+
+async function runScenario(base: string, scenario: Scenario, { label, server, patients, database }: Target): Promise<Row> {
   const row: Row = { scenario: label, description: scenario.description, patients };
   console.log(`[${label}] ${scenario.description}: ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s, ${load.connections} connections`);
   row.backgroundCores = await quietMachine(label);
@@ -107,7 +111,7 @@ async function runScenario(base: string, scenario: Scenario, label: string, serv
     console.log(`[${label}] FAILED ${row.failure}`);
     return row;
   }
-  const m = await measure({ url: base, requests: scenario.requests, serverPid: server.proc.pid, ...load });
+  const m = await measure({ url: base, requests: scenario.requests, serverPid: server.proc.pid, database, ...load });
   row.measurement = m;
   if (!m.ok) row.failure = `${m.non2xx} non-2xx responses ${JSON.stringify(m.statusCodes)}, ${m.errors} connection errors (${m.timeouts} timeouts)`;
   const cpu = m.cpu ? ` | CPU ms/request: server ${m.cpu.serverMsPerRequest}, postgres ${m.cpu.postgresMsPerRequest}, load generator ${m.cpu.loadGeneratorMsPerRequest}; other processes ${m.cpu.otherCoresBusy} cores` : '';
@@ -131,7 +135,7 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
     const { child, base } = await startFirekeeper(ds, values['cpu-prof'] ? `${label(group[0]!)}-${Date.now()}` : undefined);
     try {
       if (group.some((n) => n === 'C' || n === 'T')) await ensureWriterPatients(base);
-      for (const name of group) rows.push(await runScenario(base, fhirScenario(name, ds.patientIds), label(name), child, ds.patients));
+      for (const name of group) rows.push(await runScenario(base, fhirScenario(name, ds.patientIds), { label: label(name), server: child, patients: ds.patients, database: ds.dbName }));
     } finally {
       await stop(child, 15_000); // a profile is written on exit
     }
@@ -157,11 +161,12 @@ async function main(): Promise<number> {
       datasets.push({ patients: n, database: ds.dbName, seededSeconds: ds.seededSeconds, resources: await resourceCounts(ds) });
     }
     const primary = bySize.get(1000)!;
+    if (values.prepare) return 0;
 
     console.log('\n== ceilings ==');
-    rows.push(await withServer('hello-world', ['bench/servers/hello.ts'], (base, child) => runScenario(base, helloScenario(), 'hello-world', child)));
+    rows.push(await withServer('hello-world', ['bench/servers/hello.ts'], (base, child) => runScenario(base, helloScenario(), { label: 'hello-world', server: child })));
     rows.push(await withServer('minimal-read', ['bench/servers/minimal-read.ts', '--database', primary.url], (base, child) =>
-      runScenario(base, minimalReadScenario(primary.patientIds), 'minimal-read', child, primary.patients)));
+      runScenario(base, minimalReadScenario(primary.patientIds), { label: 'minimal-read', server: child, patients: primary.patients, database: primary.dbName })));
 
     console.log(`\n== Firekeeper, ${primary.patients} patients ==`);
     rows.push(...(await runFirekeeper(primary, only, (n) => n)));

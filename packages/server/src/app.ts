@@ -25,7 +25,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     routerOptions: { maxParamLength: 1000 },
   });
   const fhirBase = `${config.baseUrl}/fhir`;
-  const resources = new ResourceService(db);
+  const resources = new ResourceService(db, { fhirBase });
   const bundles = new BundleService(resources, fhirBase);
   const capability = JSON.stringify(buildCapabilityStatement({ fhirBase, softwareVersion: VERSION }));
 

@@ -90,7 +90,7 @@ async function serve(config: Config, db: Database): Promise<void> {
 }
 
 function services(db: Database, config: Config) {
-  return new BundleService(new ResourceService(db), `${config.baseUrl}/fhir`);
+  return new BundleService(new ResourceService(db, { fhirBase: `${config.baseUrl}/fhir` }), `${config.baseUrl}/fhir`);
 }
 
 function progressBar(label: string, total: number): cliProgress.SingleBar {

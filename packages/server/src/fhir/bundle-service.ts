@@ -80,7 +80,7 @@ export class BundleService {
       if (ids.has(e.fullUrl)) throw badRequest(`Duplicate fullUrl ${e.fullUrl} in entry ${e.index}`);
       const type = String(e.resource.resourceType);
       if (e.method === 'POST') {
-        const existing = e.ifNoneExist ? await matchIds(tx, principal, type, new URLSearchParams(e.ifNoneExist)) : [];
+        const existing = e.ifNoneExist ? await matchIds(tx, principal, type, new URLSearchParams(e.ifNoneExist), this.fhirBase) : [];
         if (existing.length > 1) throw new FhirError(412, 'multiple-matches', `entry ${e.index}: ifNoneExist matched ${existing.length} resources`);
         ids.set(e.fullUrl, `${type}/${existing[0] ?? randomUUID()}`);
       } else if (e.method === 'PUT' && /^[A-Za-z]+\/[^/?]+$/.test(e.url)) {
@@ -94,7 +94,7 @@ export class BundleService {
     const { path, query } = splitUrl(e.url);
     const [type, id, sub, vid] = path.split('/');
     if (!type || !isResourceType(type)) throw badRequest(`Unknown resource type in request.url '${e.url}'`);
-    const resource = e.resource ? await resolveReferences(tx, principal, e.resource, ids) : undefined;
+    const resource = e.resource ? await resolveReferences(tx, principal, e.resource, ids, this.fhirBase) : undefined;
     const write = { ifMatch: e.ifMatch, pendingReferences: pending };
     const written = (r: WriteResult) => writeResponse(r.stored, r.status, this.fhirBase, opts.returnResources !== false);
     switch (e.method) {
@@ -171,7 +171,7 @@ function splitUrl(url: string): { path: string; query: string } {
 }
 
 /** Rewrites `urn:uuid:` references to assigned ids and resolves conditional references (`Patient?identifier=…`). */
-async function resolveReferences(tx: Queryable, principal: Principal, resource: Record<string, unknown>, ids: Map<string, string>): Promise<Record<string, unknown>> {
+async function resolveReferences(tx: Queryable, principal: Principal, resource: Record<string, unknown>, ids: Map<string, string>, fhirBase: string): Promise<Record<string, unknown>> {
   const conditional: { holder: Record<string, unknown>; ref: string }[] = [];
   const walk = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(walk);
@@ -189,7 +189,7 @@ async function resolveReferences(tx: Queryable, principal: Principal, resource: 
   for (const c of conditional) {
     const [type, query] = [c.ref.slice(0, c.ref.indexOf('?')), c.ref.slice(c.ref.indexOf('?') + 1)];
     if (!isResourceType(type)) throw badRequest(`Conditional reference to an unknown type: ${c.ref}`);
-    const found = await matchIds(tx, principal, type, new URLSearchParams(query));
+    const found = await matchIds(tx, principal, type, new URLSearchParams(query), fhirBase);
     if (found.length !== 1) throw new FhirError(412, found.length ? 'multiple-matches' : 'not-found', `Conditional reference ${c.ref} matched ${found.length} resources`);
     c.holder.reference = `${type}/${found[0]}`;
   }

@@ -1,7 +1,7 @@
 // GET {base}/fhir/metadata: states exactly what this server implements (R4 capabilitystatement.html).
 // Built once at start-up from the same registry that drives indexing and search.
-import { RESOURCE_TYPES, searchParamsFor } from './search-parameters.ts';
-import { SUPPORTED_SEARCH_RESULT_PARAMS } from './search/search-service.ts';
+import { getSearchParam, RESOURCE_TYPES, searchParamsFor } from './search-parameters.ts';
+import { SUPPORTED_SEARCH_RESULT_PARAMS, supportedModifiers } from './search/search-service.ts';
 
 export interface CapabilityOptions {
   fhirBase: string;
@@ -9,6 +9,20 @@ export interface CapabilityOptions {
   /** Extra `rest.security` content (added by the authorization server). */
   security?: Record<string, unknown>;
 }
+
+/** Parameters every resource type supports (R4 search.html#all), for `rest.searchParam`. */
+const COMMON_PARAMS = [
+  { name: '_id', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id', type: 'token' },
+  { name: '_lastUpdated', definition: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated', type: 'date' },
+  ...['_tag', '_profile', '_security', '_source'].map((code) => {
+    const p = getSearchParam('Patient', code)!;
+    return { name: code, definition: p.url, type: p.type };
+  }),
+];
+
+const MODIFIERS = (['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri'] as const)
+  .map((type) => `${type} (${supportedModifiers(type).map((m) => `:${m}`).join(' ')})`)
+  .join(', ');
 
 const RESOURCE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
 
@@ -31,8 +45,7 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Record<string
       searchInclude: references.map((p) => `${type}:${p.code}`),
       searchRevInclude: [] as string[],
       searchParam: [
-        { name: '_id', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id', type: 'token' },
-        { name: '_lastUpdated', definition: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated', type: 'date' },
+        ...COMMON_PARAMS.slice(0, 2),
         ...params.map((p) => ({ name: p.code, definition: p.url, type: p.type, ...(p.documentation ? { documentation: p.documentation } : {}) })),
       ],
       ...(type === 'Patient' ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] } : {}),
@@ -65,7 +78,8 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Record<string
         ...(opts.security ? { security: opts.security } : {}),
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }, { code: 'history-system' }],
-        searchParam: SUPPORTED_SEARCH_RESULT_PARAMS.map((name) => ({ name, type: name === '_lastUpdated' ? 'date' : name === '_id' ? 'token' : 'special' })),
+        searchParam: COMMON_PARAMS,
+        documentation: `Search result parameters: ${SUPPORTED_SEARCH_RESULT_PARAMS.filter((p) => !COMMON_PARAMS.some((c) => c.name === p)).join(', ')}. Modifiers: ${MODIFIERS}.`,
         compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
       },
     ],

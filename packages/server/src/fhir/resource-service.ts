@@ -32,10 +32,15 @@ export interface WriteOptions {
 export type PendingReference = { type: string; id: string; path: string };
 
 export class ResourceService {
+  private readonly clock: () => Date;
+
   constructor(
     readonly db: Database,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
+    /** `fhirBase` lets conditional criteria match absolute references to this server. */
+    private readonly opts: { fhirBase?: string; clock?: () => Date } = {},
+  ) {
+    this.clock = opts.clock ?? (() => new Date());
+  }
 
   async read(_principal: Principal, type: string, id: string, q: Queryable = this.db): Promise<StoredVersion> {
     const current = await readCurrent(q, type, id);
@@ -136,7 +141,7 @@ export class ResourceService {
     const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
     if ([...params.keys()].length === 0) throw badRequest('A conditional interaction needs search criteria');
     await q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [type]);
-    return matchIds(q, principal, type, params);
+    return matchIds(q, principal, type, params, this.opts.fhirBase);
   }
 
   /** Validates, stamps id and meta, checks references and writes the new version. */

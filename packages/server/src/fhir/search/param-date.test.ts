@@ -24,7 +24,7 @@ before(async () => {
   );
   // _lastUpdated: Organizations written at chosen instants.
   const times = ['2021-03-04T05:06:07.000Z', '2021-03-05T00:00:00.000Z', '2022-01-01T00:00:00.000Z'];
-  const clocked = new ResourceService(db, () => new Date(times.shift()!));
+  const clocked = new ResourceService(db, { clock: () => new Date(times.shift()!) });
   await load(clocked, ...['l1', 'l2', 'l3'].map((id) => ({ resourceType: 'Organization', id })));
 });
 

@@ -21,7 +21,7 @@ export type Resource = Record<string, unknown> & { resourceType: string; id: str
 
 export async function setup(clock?: () => Date): Promise<{ db: Database; svc: ResourceService }> {
   const db = await testDatabase();
-  return { db, svc: new ResourceService(db, clock) };
+  return { db, svc: new ResourceService(db, { clock }) };
 }
 
 /** Writes resources with the ids they carry (update-as-create), in order. */
