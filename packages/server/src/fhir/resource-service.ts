@@ -59,14 +59,15 @@ export class ResourceService {
   /** create, or conditional create when `ifNoneExist` is given (R4 http.html#ccreate). */
   async create(principal: Principal, body: unknown, opts: WriteOptions & { ifNoneExist?: string; id?: string } = {}, tx?: Queryable): Promise<WriteResult> {
     const resource = checkResourceBody(body);
+    const ifNoneExist = opts.ifNoneExist;
+    const insert = async (q: Queryable): Promise<WriteResult> => ({ stored: await this.store(q, resource, opts.id ?? randomUUID(), undefined, 'POST', opts), status: 201 });
+    // A plain create is a single statement, atomic without an explicit transaction.
+    if (ifNoneExist === undefined) return insert(tx ?? this.db);
     return this.inTx(tx, async (q) => {
-      if (opts.ifNoneExist !== undefined) {
-        const matches = await this.lockAndMatch(q, principal, resource.resourceType, opts.ifNoneExist);
-        if (matches.length > 1) throw new FhirError(412, 'multiple-matches', `If-None-Exist matched ${matches.length} resources`);
-        if (matches.length === 1) return { stored: await this.read(principal, resource.resourceType, matches[0]!, q), status: 200 };
-      }
-      const stored = await this.store(q, resource, opts.id ?? randomUUID(), undefined, 'POST', opts);
-      return { stored, status: 201 };
+      const matches = await this.lockAndMatch(q, principal, resource.resourceType, ifNoneExist);
+      if (matches.length > 1) throw new FhirError(412, 'multiple-matches', `If-None-Exist matched ${matches.length} resources`);
+      if (matches.length === 1) return { stored: await this.read(principal, resource.resourceType, matches[0]!, q), status: 200 };
+      return insert(q);
     });
   }
 
@@ -124,7 +125,7 @@ export class ResourceService {
       if (!current || current.deleted) return current;
       const version = current.version + 1;
       const lastUpdated = this.clock().toISOString();
-      const rid = await writeVersion(q, { type, id, version, lastUpdated, method: 'DELETE', json: null, index: null, replaces: true });
+      const rid = (await writeVersion(q, { type, id, version, lastUpdated, method: 'DELETE', json: null, index: null, replaces: true }))!;
       return { rid, type, id, version, lastUpdated, deleted: true, json: null };
     });
   }
@@ -152,11 +153,15 @@ export class ResourceService {
     const resource: Resource = { ...input, id, meta };
     validateResource(resource);
     const refs = relativeReferences(resource).filter((r) => !(r.type === resource.resourceType && r.id === id));
-    if (opts.pendingReferences) opts.pendingReferences.push(...refs);
-    else await checkReferencesExist(q, refs);
+    opts.pendingReferences?.push(...refs);
     const json = JSON.stringify(resource);
     const index = extractIndexRows(resource);
-    const rid = await writeVersion(q, { type: resource.resourceType, id, version, lastUpdated, method, json, index, replaces: current !== undefined });
+    const references = opts.pendingReferences ? undefined : refs;
+    const rid = await writeVersion(q, { type: resource.resourceType, id, version, lastUpdated, method, json, index, replaces: current !== undefined, references });
+    if (rid === undefined) {
+      await checkReferencesExist(q, refs); // names the missing references
+      throw new FhirError(409, 'conflict', `${resource.resourceType}/${id} changed while it was being written; retry`);
+    }
     return { rid, type: resource.resourceType, id, version, lastUpdated, deleted: false, json };
   }
 }

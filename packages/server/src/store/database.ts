@@ -1,6 +1,7 @@
 // The storage driver interface: one PostgreSQL dialect, two engines.
 // PGlite (embedded WASM PostgreSQL, the zero-setup default) and a PostgreSQL server through `pg`.
 import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 
 export interface Queryable {
   /** Runs one statement with bound parameters and returns its rows. */
@@ -37,6 +38,24 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 const RAW_OIDS = new Set([114, 3802, 1184, 1114, 1082, 1700, 20]);
 const raw = (v: string) => v;
 
+/**
+ * Named prepared statements for the PostgreSQL driver: each distinct SQL text is parsed and planned once per
+ * connection instead of on every call (search statements differ only in their bound values, so the number of
+ * distinct texts stays small). Bounded, so an unusual stream of query shapes cannot grow server memory.
+ */
+const MAX_PREPARED = 2000;
+function preparedStatements(): (sql: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (sql) => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < MAX_PREPARED && /^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b/i.test(sql)) {
+      name = `fk_${createHash('sha256').update(sql).digest('base64url').slice(0, 22)}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
+}
+
 async function openPostgres(opts: DatabaseOptions): Promise<Database> {
   const { default: pg } = await import('pg');
   // Dates and numerics stay strings: the server serves stored JSON text and never re-parses timestamps.
@@ -54,10 +73,12 @@ async function openPostgres(opts: DatabaseOptions): Promise<Database> {
       client.release();
     }
   }
+  const statementName = preparedStatements();
+  const config = (text: string, values?: readonly unknown[]) => ({ name: statementName(text), text, values: values as unknown[] });
   return {
     engine: 'postgres',
     async query<R>(sql: string, params?: readonly unknown[]) {
-      const res = await pool.query(sql, params as unknown[]);
+      const res = await pool.query(config(sql, params));
       return res.rows as R[];
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
@@ -66,7 +87,7 @@ async function openPostgres(opts: DatabaseOptions): Promise<Database> {
         await client.query('BEGIN');
         const tx: Queryable = {
           async query<R>(sql: string, params?: readonly unknown[]) {
-            return (await client.query(sql, params as unknown[])).rows as R[];
+            return (await client.query(config(sql, params))).rows as R[];
           },
         };
         const result = await fn(tx);

@@ -30,6 +30,11 @@ export interface WriteVersion {
   index: IndexRows | null;
   /** True when a current row exists already (its index rows are replaced). */
   replaces: boolean;
+  /**
+   * Relative references that must name existing, non-deleted resources: checked inside the same statement,
+   * which then writes nothing when one is missing (writeVersion returns undefined).
+   */
+  references?: { type: string; id: string }[];
 }
 
 const CURRENT_COLUMNS = `rid::text AS rid, type, id, version, to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastUpdated", deleted`;
@@ -97,9 +102,10 @@ export async function readHistory(q: Queryable, h: HistoryQuery): Promise<Histor
 
 /**
  * Writes one version: upserts the current row, appends the history row and replaces the index rows,
- * in a single statement (one round trip). Returns the resource's rid.
+ * in a single statement (one round trip). Returns the resource's rid, or undefined when a required
+ * reference is missing (and nothing was written).
  */
-export async function writeVersion(q: Queryable, w: WriteVersion): Promise<string> {
+export async function writeVersion(q: Queryable, w: WriteVersion): Promise<string | undefined> {
   const ix = w.index ?? EMPTY_INDEX;
   const deleted = w.json === null;
   const currentBody = w.json ?? JSON.stringify({ resourceType: w.type, id: w.id, meta: { versionId: String(w.version), lastUpdated: w.lastUpdated } });
@@ -112,10 +118,16 @@ export async function writeVersion(q: Queryable, w: WriteVersion): Promise<strin
     ix.number.map((r) => r.p), ix.number.map((r) => r.value),
     ix.quantity.map((r) => r.p), ix.quantity.map((r) => r.value), ix.quantity.map((r) => r.system), ix.quantity.map((r) => r.code), ix.quantity.map((r) => r.unit),
     ix.uri.map((r) => r.p), ix.uri.map((r) => r.value),
+    (w.references ?? []).map((r) => r.type), (w.references ?? []).map((r) => r.id),
   ];
   const rows = await q.query<{ rid: string }>(w.replaces ? UPDATE_SQL : INSERT_SQL, params);
-  return rows[0]!.rid;
+  return rows[0]?.rid;
 }
+
+/** True when every reference in $33/$34 names a current resource. */
+const REFERENCES_EXIST = `NOT EXISTS (
+    SELECT 1 FROM unnest($33::text[], $34::text[]) AS ref(type, id)
+     WHERE NOT EXISTS (SELECT 1 FROM resources t WHERE t.type = ref.type AND t.id = ref.id AND NOT t.deleted))`;
 
 const EMPTY_INDEX: IndexRows = { token: [], string: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };
 
@@ -142,12 +154,12 @@ const INDEX_INSERTS = `
 
 const INSERT_SQL = `
   WITH cur AS (INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments)
-    VALUES ($1, $2, $3, $4::timestamptz, $5, $6::jsonb, $7::text[]) RETURNING rid),
+    SELECT $1, $2, $3, $4::timestamptz, $5, $6::jsonb, $7::text[] WHERE ${REFERENCES_EXIST} RETURNING rid),
   ${INDEX_INSERTS}`;
 
 // Data-modifying CTEs share one snapshot: the deletes remove the old index rows, not the ones inserted here.
 const UPDATE_SQL = `
   WITH cur AS (UPDATE resources SET version = $3, last_updated = $4::timestamptz, deleted = $5, resource = $6::jsonb, compartments = $7::text[]
-    WHERE type = $1 AND id = $2 RETURNING rid),
+    WHERE type = $1 AND id = $2 AND ${REFERENCES_EXIST} RETURNING rid),
   ${INDEX_TABLES.map((t) => `d_${t} AS (DELETE FROM ${t} WHERE rid = (SELECT rid FROM cur))`).join(',\n  ')},
   ${INDEX_INSERTS}`;
