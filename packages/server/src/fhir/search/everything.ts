@@ -7,7 +7,7 @@ import { dateRange } from '../index-extract.ts';
 import { isResourceType } from '../search-parameters.ts';
 import { accessFilter } from './access-filter.ts';
 import { linkUrl, searchsetBundle, type BundleLink } from './bundle.ts';
-import { decodeCursor, encodeCursor, keysetSql, orderBySql, selectKeys, type OrderKey } from './paging.ts';
+import { decodeCursor, encodeCursor, keysetSql, pageSql, type OrderKey } from './paging.ts';
 import { DEFAULT_COUNT, parseCount } from './search-request.ts';
 import { and, raw, sql, TRUE } from './sql.ts';
 
@@ -54,8 +54,7 @@ export async function everything(q: Queryable, principal: Principal, patientId: 
     since ? sql`${R}.last_updated >= ${since}::timestamptz` : TRUE,
     cursor ? keysetSql(keys, cursor) : TRUE,
   );
-  const page = sql`SELECT ${R}.rid::text AS rid, ${R}.type, ${R}.id, ${R}.resource::text AS json, ${selectKeys(keys)}
-    FROM resources ${R} WHERE ${where} ORDER BY ${orderBySql(keys, cursor?.backward ?? false)} LIMIT ${count + 1}`.render();
+  const page = pageSql(R, sql`resources ${R}`, where, keys, cursor?.backward ?? false, count + 1).render();
   let rows = await q.query<{ rid: string; type: string; id: string; json: string; k0: string; k1: string }>(page.text, page.params);
   const more = rows.length > count;
   rows = rows.slice(0, count);

@@ -88,6 +88,19 @@ export function selectKeys(keys: readonly OrderKey[]): Sql {
   );
 }
 
+/**
+ * The statement for one page: rows are ordered and limited on their keys first, and only the rows kept have their
+ * JSON produced (jsonb to text is the costly part of a wide match set). `row_number()` carries the order out.
+ */
+export function pageSql(r: Sql, from: Sql, where: Sql, keys: readonly OrderKey[], backward: boolean, limit: number): Sql {
+  return sql`SELECT x.rid::text AS rid, x.type, x.id, x.resource::text AS json, ${join(keys.map((_, i) => raw(`p.k${i}`)), ', ')}
+    FROM (SELECT o.*, row_number() OVER () AS n FROM (
+      SELECT ${r}.rid AS page_rid, ${selectKeys(keys)} FROM ${from} WHERE ${where}
+      ORDER BY ${orderBySql(keys, backward)} LIMIT ${limit}) o) p
+    JOIN resources x ON x.rid = p.page_rid
+    ORDER BY p.n`;
+}
+
 /** ORDER BY for walking forward (the requested order) or backward (its exact reverse). */
 export function orderBySql(keys: readonly OrderKey[], backward: boolean): Sql {
   return join(

@@ -7,7 +7,7 @@ import type { SearchParamType } from '../search-parameters.ts';
 import { accessFilter } from './access-filter.ts';
 import { linkUrl, searchsetBundle, type BundleEntry, type BundleLink } from './bundle.ts';
 import { fetchIncludes, type PageRow } from './include.ts';
-import { decodeCursor, encodeCursor, keysetSql, orderBySql, selectKeys, type OrderKey } from './paging.ts';
+import { decodeCursor, encodeCursor, keysetSql, pageSql, type OrderKey } from './paging.ts';
 import { supportedModifiers as modifiersFor } from './parse-params.ts';
 import { parseSearchRequest, type ParsedSearch } from './search-request.ts';
 import { orderKeys, sortSignature } from './sort.ts';
@@ -71,11 +71,7 @@ export async function searchBundle(q: Queryable, principal: Principal, req: Sear
   let rows: Row[] = [];
   let more = false;
   if (!countOnly) {
-    const page = sql`SELECT ${R}.rid::text AS rid, ${R}.type, ${R}.id, ${R}.resource::text AS json, ${selectKeys(keys)}
-      FROM resources ${R} ${join(joins, ' ')}
-      WHERE ${and(where, cursor ? keysetSql(keys, cursor) : TRUE)}
-      ORDER BY ${orderBySql(keys, cursor?.backward ?? false)}
-      LIMIT ${parsed.count + 1}`.render();
+    const page = pageSql(R, sql`resources ${R} ${join(joins, ' ')}`, and(where, cursor ? keysetSql(keys, cursor) : TRUE), keys, cursor?.backward ?? false, parsed.count + 1).render();
     rows = await q.query<Row>(page.text, page.params);
     more = rows.length > parsed.count;
     rows = rows.slice(0, parsed.count);
