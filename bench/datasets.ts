@@ -8,7 +8,7 @@ export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? `postgres://postgres@${H
 export const SEED = 'bench';
 
 /** Seeding speed assumed before this run has measured one (patients per second). */
-const DEFAULT_SEED_RATE = 10;
+const DEFAULT_SEED_RATE = 20;
 
 export interface Dataset {
   patients: number;
@@ -95,6 +95,23 @@ export async function ensureDataset(patients: number, fresh: boolean): Promise<D
     return ids;
   });
   return { patients, dbName, url, patientIds, seededSeconds };
+}
+
+/**
+ * A throw-away copy of a dataset for the write scenarios, so what they write never changes the cached dataset
+ * (and every run writes into the same starting state). No one may be connected to `ds` while it is copied.
+ */
+export async function cloneDataset(ds: Dataset): Promise<Dataset> {
+  const dbName = `${ds.dbName}_writes`;
+  await withClient(PG_ADMIN_URL, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${dbName} TEMPLATE ${ds.dbName}`);
+  });
+  return { ...ds, dbName, url: databaseUrl(dbName), seededSeconds: undefined };
+}
+
+export async function dropDataset(ds: Dataset): Promise<void> {
+  await withClient(PG_ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${ds.dbName} WITH (FORCE)`));
 }
 
 /** Row counts per resource type, for the report. */

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { cpus, totalmem, release, platform } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ensureDataset, formatDuration, postgresVersion, resourceCounts, type Dataset } from './datasets.ts';
+import { cloneDataset, dropDataset, ensureDataset, formatDuration, postgresVersion, resourceCounts, type Dataset } from './datasets.ts';
 import { measure } from './load.ts';
 import { backgroundLoad } from './cpu.ts';
 import { freePort, HOST, startNode, stop, stopAll, waitForHttp, type Child } from './processes.ts';
@@ -99,9 +99,9 @@ async function withServer<T>(name: string, args: string[], fn: (base: string, ch
   }
 }
 
-interface Target { label: string; server: Child; patients?: number; database?: string }
+interface ScenarioRun { label: string; server: Child; patients?: number; database?: string }
 
-async function runScenario(base: string, scenario: Scenario, { label, server, patients, database }: Target): Promise<Row> {
+async function runScenario(base: string, scenario: Scenario, { label, server, patients, database }: ScenarioRun): Promise<Row> {
   const row: Row = { scenario: label, description: scenario.description, patients };
   console.log(`[${label}] ${scenario.description}: ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s, ${load.connections} connections`);
   row.backgroundCores = await quietMachine(label);
@@ -127,7 +127,7 @@ async function ensureWriterPatients(base: string): Promise<void> {
   }
 }
 
-/** Runs scenarios against one Firekeeper server per dataset (one per scenario when profiling). */
+/** Runs scenarios against a Firekeeper server on `ds` (a server per scenario when profiling). */
 async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: ScenarioName) => string): Promise<Row[]> {
   const rows: Row[] = [];
   const groups = values['cpu-prof'] ? names.map((n) => [n]) : [names];
@@ -138,6 +138,24 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
       for (const name of group) rows.push(await runScenario(base, fhirScenario(name, ds.patientIds), { label: label(name), server: child, patients: ds.patients, database: ds.dbName }));
     } finally {
       await stop(child, 15_000); // a profile is written on exit
+    }
+  }
+  return rows;
+}
+
+/** The read scenarios run on the dataset itself; the write scenarios on a copy that is dropped afterwards. */
+async function runAll(ds: Dataset, names: ScenarioName[], label: (n: ScenarioName) => string): Promise<Row[]> {
+  const reads = names.filter((n) => n === 'R' || n === 'S');
+  const writes = names.filter((n) => n === 'C' || n === 'T');
+  const rows = reads.length ? await runFirekeeper(ds, reads, label) : [];
+  if (writes.length) {
+    console.log(`copying ${ds.dbName} for the write scenarios…`);
+    const copy = await cloneDataset(ds);
+    try {
+      rows.push(...(await runFirekeeper(copy, writes, label)));
+    } finally {
+      await stopAll();
+      await dropDataset(copy);
     }
   }
   return rows;
@@ -169,11 +187,11 @@ async function main(): Promise<number> {
       runScenario(base, minimalReadScenario(primary.patientIds), { label: 'minimal-read', server: child, patients: primary.patients, database: primary.dbName })));
 
     console.log(`\n== Firekeeper, ${primary.patients} patients ==`);
-    rows.push(...(await runFirekeeper(primary, only, (n) => n)));
+    rows.push(...(await runAll(primary, only, (n) => n)));
 
     for (const n of scaleSizes) {
       console.log(`\n== Firekeeper, ${n} patients (search scaling) ==`);
-      rows.push(...(await runFirekeeper(bySize.get(n)!, ['S'], () => `S@${n}`)));
+      rows.push(...(await runAll(bySize.get(n)!, ['S'], () => `S@${n}`)));
     }
   } catch (err) {
     error = (err as Error).stack ?? String(err);

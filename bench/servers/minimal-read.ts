@@ -19,7 +19,7 @@ const server = createServer((req, res) => {
   const m = ROUTE.exec(req.url ?? '');
   if (req.url === '/') return void res.end('ok');
   if (!m) return void res.writeHead(404).end();
-  pool.query<{ version: number; json: string | null }>(SQL, [m[1], m[2]]).then(
+  pool.query<{ version: number; json: string | null }>({ name: 'read_current', text: SQL, values: [m[1], m[2]] }).then(
     ({ rows }) => {
       const row = rows[0];
       if (!row?.json) return void res.writeHead(404).end();

@@ -209,7 +209,18 @@ class RowSet<K extends Table> {
 
 const failedKeys = new Set<string>();
 
+/** True when the resource has an element the expression could start from (choice elements: `value` → `valueQuantity`). */
+function mayMatch(roots: readonly string[], resource: object): boolean {
+  for (const key in resource) {
+    for (const root of roots) {
+      if (key === root || (key.startsWith(root) && key.length > root.length && key.charCodeAt(root.length) < 91 && key.charCodeAt(root.length) > 64)) return true;
+    }
+  }
+  return false;
+}
+
 function evaluate(param: CompiledParam, resource: object): unknown[] {
+  if (param.roots && !mayMatch(param.roots, resource)) return [];
   try {
     return param.evaluate(resource);
   } catch (err) {

@@ -24,6 +24,11 @@ export interface CompiledParam {
   evaluate: (resource: object) => unknown[];
   /** Set when the official expression filtered with `.where(resolve() is X)`: keep only references to these types. */
   onlyTargets: ReadonlySet<string> | null;
+  /**
+   * The top-level elements the expression starts from (`Observation.component.code` → `component`), or null when
+   * that cannot be told from the text. A resource with none of them present yields nothing: evaluation is skipped.
+   */
+  roots: readonly string[] | null;
 }
 
 interface RawSearchParameter {
@@ -110,6 +115,17 @@ function rewritePart(part: string, resolveTypes: Set<string>): string {
     .replace(/\.as\(([A-Za-z]+)\)/g, '.ofType($1)');
 }
 
+/** `(Observation.value as Quantity) | Observation.component.value` → ['value', 'component']. */
+function rootsOf(expression: string, type: string): string[] | null {
+  const roots = new Set<string>();
+  for (const part of splitUnion(expression)) {
+    const m = new RegExp(`^\\(*${type}\\.([a-z][A-Za-z0-9]*)`).exec(part);
+    if (!m) return null;
+    roots.add(m[1]!);
+  }
+  return [...roots];
+}
+
 /** The union parts of `expression` that apply to `type`, with a base-type prefix (`Resource.`) renamed to `type`. */
 function partsForType(expression: string, type: string, prefixes: string[]): string[] {
   const kept: string[] = [];
@@ -167,7 +183,7 @@ function loadSearchParameters(): string[] {
       }
       let byCode = params.get(type);
       if (!byCode) params.set(type, (byCode = new Map()));
-      byCode.set(sp.code, { def, evaluate, onlyTargets: resolveTypes.size > 0 ? resolveTypes : null });
+      byCode.set(sp.code, { def, evaluate, onlyTargets: resolveTypes.size > 0 ? resolveTypes : null, roots: rootsOf(expression, type) });
     }
   }
   for (const [type, byCode] of params) {
