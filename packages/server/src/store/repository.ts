@@ -109,69 +109,57 @@ export async function writeVersion(q: Queryable, w: WriteVersion): Promise<strin
   const ix = w.index ?? EMPTY_INDEX;
   const deleted = w.json === null;
   const currentBody = w.json ?? JSON.stringify({ resourceType: w.type, id: w.id, meta: { versionId: String(w.version), lastUpdated: w.lastUpdated } });
-  const refs = w.references ?? [];
   const params: unknown[] = [
     w.type, w.id, w.version, w.lastUpdated, deleted, currentBody, ix.compartments, w.method, w.json,
-    refs.map((r) => r.type), refs.map((r) => r.id),
+    ix.token.map((r) => r.p), ix.token.map((r) => r.system), ix.token.map((r) => r.code), ix.token.map((r) => r.text),
+    ix.string.map((r) => r.p), ix.string.map((r) => r.norm), ix.string.map((r) => r.exact),
+    ix.reference.map((r) => r.p), ix.reference.map((r) => r.targetType), ix.reference.map((r) => r.targetId), ix.reference.map((r) => r.url),
+    ix.date.map((r) => r.p), ix.date.map((r) => r.lo), ix.date.map((r) => r.hi),
+    ix.number.map((r) => r.p), ix.number.map((r) => r.value),
+    ix.quantity.map((r) => r.p), ix.quantity.map((r) => r.value), ix.quantity.map((r) => r.system), ix.quantity.map((r) => r.code), ix.quantity.map((r) => r.unit),
+    ix.uri.map((r) => r.p), ix.uri.map((r) => r.value),
+    (w.references ?? []).map((r) => r.type), (w.references ?? []).map((r) => r.id),
   ];
-  // Only the index tables that get rows appear in the statement: an INSERT into a table opens all of its indexes
-  // even for zero rows. The statement text depends only on which tables are used, so it stays a prepared statement.
-  const used = INDEX_TABLES.filter((t) => ix[t.rows].length > 0);
-  for (const t of used) params.push(...t.columns.map((c) => ix[t.rows].map((row) => (row as unknown as Record<string, unknown>)[c])));
-  const rows = await q.query<{ rid: string }>(writeSql(w.replaces, used), params);
+  const rows = await q.query<{ rid: string }>(w.replaces ? UPDATE_SQL : INSERT_SQL, params);
   return rows[0]?.rid;
 }
 
-const EMPTY_INDEX: IndexRows = { token: [], string: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };
-
-interface IndexTable {
-  table: string;
-  rows: Exclude<keyof IndexRows, 'compartments'>;
-  /** Property names of the extracted rows, in column order. */
-  columns: string[];
-  /** SQL column names and the cast of each value. */
-  sqlColumns: string[];
-  casts: string[];
-}
-
-const INDEX_TABLES: IndexTable[] = [
-  { table: 'sp_token', rows: 'token', columns: ['p', 'system', 'code', 'text'], sqlColumns: ['p', 'system', 'code', 'text'], casts: ['', '', '', ''] },
-  { table: 'sp_string', rows: 'string', columns: ['p', 'norm', 'exact'], sqlColumns: ['p', 'norm', 'exact'], casts: ['', '', ''] },
-  { table: 'sp_reference', rows: 'reference', columns: ['p', 'targetType', 'targetId', 'url'], sqlColumns: ['p', 'target_type', 'target_id', 'url'], casts: ['', '', '', ''] },
-  { table: 'sp_date', rows: 'date', columns: ['p', 'lo', 'hi'], sqlColumns: ['p', 'lo', 'hi'], casts: ['', '::timestamptz', '::timestamptz'] },
-  { table: 'sp_number', rows: 'number', columns: ['p', 'value'], sqlColumns: ['p', 'value'], casts: ['', '::numeric'] },
-  { table: 'sp_quantity', rows: 'quantity', columns: ['p', 'value', 'system', 'code', 'unit'], sqlColumns: ['p', 'value', 'system', 'code', 'unit'], casts: ['', '::numeric', '', '', ''] },
-  { table: 'sp_uri', rows: 'uri', columns: ['p', 'value'], sqlColumns: ['p', 'value'], casts: ['', ''] },
-];
-
-/** True when every reference in $10/$11 names a current resource. */
+/** True when every reference in $33/$34 names a current resource. */
 const REFERENCES_EXIST = `NOT EXISTS (
-    SELECT 1 FROM unnest($10::text[], $11::text[]) AS ref(type, id)
+    SELECT 1 FROM unnest($33::text[], $34::text[]) AS ref(type, id)
      WHERE NOT EXISTS (SELECT 1 FROM resources t WHERE t.type = ref.type AND t.id = ref.id AND NOT t.deleted))`;
 
-const writeSqlCache = new Map<string, string>();
+const EMPTY_INDEX: IndexRows = { token: [], string: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };
 
-function writeSql(replaces: boolean, used: IndexTable[]): string {
-  const cacheKey = `${replaces}:${used.map((t) => t.table).join(',')}`;
-  let text = writeSqlCache.get(cacheKey);
-  if (text) return text;
-  let n = 11;
-  const inserts = used.map((t) => {
-    const args = t.columns.map(() => `$${++n}::text[]`);
-    const values = t.sqlColumns.map((c, i) => `u.c${i}${t.casts[i]}`);
-    return `i_${t.table} AS (INSERT INTO ${t.table} (rid, ${t.sqlColumns.join(', ')})
-    SELECT cur.rid, ${values.join(', ')} FROM cur, unnest(${args.join(', ')}) AS u(${t.columns.map((_, i) => `c${i}`).join(', ')}))`;
-  });
-  // Data-modifying CTEs share one snapshot: the deletes remove the old index rows, not the ones inserted here.
-  const deletes = replaces ? INDEX_TABLES.map((t) => `d_${t.table} AS (DELETE FROM ${t.table} WHERE rid = (SELECT rid FROM cur))`) : [];
-  const cur = replaces
-    ? `cur AS (UPDATE resources SET version = $3, last_updated = $4::timestamptz, deleted = $5, resource = $6::jsonb, compartments = $7::text[]
-    WHERE type = $1 AND id = $2 AND ${REFERENCES_EXIST} RETURNING rid)`
-    : `cur AS (INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments)
-    SELECT $1, $2, $3, $4::timestamptz, $5, $6::jsonb, $7::text[] WHERE ${REFERENCES_EXIST} RETURNING rid)`;
-  const version = `ver AS (INSERT INTO resource_versions (rid, type, id, version, last_updated, method, resource)
-    SELECT cur.rid, $1, $2, $3, $4::timestamptz, $8, $9::jsonb FROM cur)`;
-  text = `WITH ${[cur, ...deletes, ...inserts, version].join(',\n  ')}\n  SELECT rid::text AS rid FROM cur`;
-  writeSqlCache.set(cacheKey, text);
-  return text;
-}
+const INDEX_TABLES = ['sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri'];
+
+const INDEX_INSERTS = `
+  i_token AS (INSERT INTO sp_token (rid, p, system, code, text)
+    SELECT cur.rid, u.* FROM cur, unnest($10::text[], $11::text[], $12::text[], $13::text[]) AS u),
+  i_string AS (INSERT INTO sp_string (rid, p, norm, exact)
+    SELECT cur.rid, u.* FROM cur, unnest($14::text[], $15::text[], $16::text[]) AS u),
+  i_reference AS (INSERT INTO sp_reference (rid, p, target_type, target_id, url)
+    SELECT cur.rid, u.* FROM cur, unnest($17::text[], $18::text[], $19::text[], $20::text[]) AS u),
+  i_date AS (INSERT INTO sp_date (rid, p, lo, hi)
+    SELECT cur.rid, u.p, u.lo::timestamptz, u.hi::timestamptz FROM cur, unnest($21::text[], $22::text[], $23::text[]) AS u(p, lo, hi)),
+  i_number AS (INSERT INTO sp_number (rid, p, value)
+    SELECT cur.rid, u.p, u.v::numeric FROM cur, unnest($24::text[], $25::text[]) AS u(p, v)),
+  i_quantity AS (INSERT INTO sp_quantity (rid, p, value, system, code, unit)
+    SELECT cur.rid, u.p, u.v::numeric, u.s, u.c, u.un FROM cur, unnest($26::text[], $27::text[], $28::text[], $29::text[], $30::text[]) AS u(p, v, s, c, un)),
+  i_uri AS (INSERT INTO sp_uri (rid, p, value)
+    SELECT cur.rid, u.* FROM cur, unnest($31::text[], $32::text[]) AS u),
+  ver AS (INSERT INTO resource_versions (rid, type, id, version, last_updated, method, resource)
+    SELECT cur.rid, $1, $2, $3, $4::timestamptz, $8, $9::jsonb FROM cur)
+  SELECT rid::text AS rid FROM cur`;
+
+const INSERT_SQL = `
+  WITH cur AS (INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments)
+    SELECT $1, $2, $3, $4::timestamptz, $5, $6::jsonb, $7::text[] WHERE ${REFERENCES_EXIST} RETURNING rid),
+  ${INDEX_INSERTS}`;
+
+// Data-modifying CTEs share one snapshot: the deletes remove the old index rows, not the ones inserted here.
+const UPDATE_SQL = `
+  WITH cur AS (UPDATE resources SET version = $3, last_updated = $4::timestamptz, deleted = $5, resource = $6::jsonb, compartments = $7::text[]
+    WHERE type = $1 AND id = $2 AND ${REFERENCES_EXIST} RETURNING rid),
+  ${INDEX_TABLES.map((t) => `d_${t} AS (DELETE FROM ${t} WHERE rid = (SELECT rid FROM cur))`).join(',\n  ')},
+  ${INDEX_INSERTS}`;
