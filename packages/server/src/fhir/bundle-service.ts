@@ -9,7 +9,7 @@ import { matchIds, searchBundle } from './search/search-service.ts';
 import { isResourceType } from './search-parameters.ts';
 import { toFhirError } from './http/error-handler.ts';
 import { historyBundle } from './history.ts';
-import type { StoredVersion } from '../store/repository.ts';
+import { lockTypeForConditionalWrite, type StoredVersion } from '../store/repository.ts';
 
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -39,7 +39,7 @@ export class BundleService {
 
   /** Processes a batch or transaction Bundle and returns the response Bundle as JSON text. */
   async process(principal: Principal, body: unknown, opts: BundleOptions = {}): Promise<string> {
-    const { type, entries } = parseBundle(body);
+    const { type, entries } = parseBundle(body, this.fhirBase);
     const responses: string[] = new Array(entries.length);
     if (type === 'transaction') {
       await this.resources.db.transaction(async (tx) => {
@@ -80,6 +80,7 @@ export class BundleService {
       if (ids.has(e.fullUrl)) throw badRequest(`Duplicate fullUrl ${e.fullUrl} in entry ${e.index}`);
       const type = String(e.resource.resourceType);
       if (e.method === 'POST') {
+        if (e.ifNoneExist) await lockTypeForConditionalWrite(tx, type);
         const existing = e.ifNoneExist ? await matchIds(tx, principal, type, new URLSearchParams(e.ifNoneExist), this.fhirBase) : [];
         if (existing.length > 1) throw new FhirError(412, 'multiple-matches', `entry ${e.index}: ifNoneExist matched ${existing.length} resources`);
         ids.set(e.fullUrl, `${type}/${existing[0] ?? randomUUID()}`);
@@ -138,7 +139,7 @@ function writeResponse(stored: StoredVersion, status: number, fhirBase: string, 
     : `{"fullUrl":${fullUrl},"response":${JSON.stringify(response)}}`;
 }
 
-function parseBundle(body: unknown): { type: 'batch' | 'transaction'; entries: Entry[] } {
+function parseBundle(body: unknown, fhirBase: string): { type: 'batch' | 'transaction'; entries: Entry[] } {
   const b = body as { resourceType?: unknown; type?: unknown; entry?: unknown };
   if (!b || typeof b !== 'object' || b.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a Bundle', ['Bundle.resourceType']);
   if (b.type !== 'batch' && b.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, got '${String(b.type)}'`, ['Bundle.type']);
@@ -157,12 +158,19 @@ function parseBundle(body: unknown): { type: 'batch' | 'transaction'; entries: E
       fullUrl: typeof raw.fullUrl === 'string' ? raw.fullUrl : undefined,
       resource,
       method: req.method as Method,
-      url: req.url.replace(/^\//, ''),
+      url: localUrl(req.url, fhirBase, where),
       ifNoneExist: typeof req.ifNoneExist === 'string' ? req.ifNoneExist : undefined,
       ifMatch: typeof req.ifMatch === 'string' ? (/^(?:W\/)?"?([^"]+)"?$/.exec(req.ifMatch)?.[1] ?? req.ifMatch) : undefined,
     };
   });
   return { type: b.type, entries };
+}
+
+/** request.url is relative to the FHIR base; an absolute URL must be under this server's base. */
+function localUrl(url: string, fhirBase: string, where: string): string {
+  if (url.startsWith(`${fhirBase}/`)) return url.slice(fhirBase.length + 1);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) throw badRequest(`${where}.request.url '${url}' is not on this server (${fhirBase})`, [`${where}.request.url`]);
+  return url.replace(/^\//, '');
 }
 
 function splitUrl(url: string): { path: string; query: string } {

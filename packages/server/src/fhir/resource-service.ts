@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import jsonpatch from 'fast-json-patch';
 import type { Principal } from '../access/principal.ts';
 import type { Database, Queryable } from '../store/database.ts';
-import { lockCurrent, readCurrent, readVersion, writeVersion, type StoredVersion } from '../store/repository.ts';
+import { lockCurrent, lockTypeForConditionalWrite, readCurrent, readVersion, writeVersion, type StoredVersion } from '../store/repository.ts';
 import { extractIndexRows } from './index-extract.ts';
 import { badRequest, FhirError, gone, notFound, preconditionFailed } from './errors.ts';
 import { checkResourceBody, isValidId, relativeReferences, validateResource, type JsonObject } from './validation.ts';
@@ -141,7 +141,7 @@ export class ResourceService {
   private async lockAndMatch(q: Queryable, principal: Principal, type: string, query: string): Promise<string[]> {
     const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
     if ([...params.keys()].length === 0) throw badRequest('A conditional interaction needs search criteria');
-    await q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [type]);
+    await lockTypeForConditionalWrite(q, type);
     return matchIds(q, principal, type, params, this.opts.fhirBase);
   }
 

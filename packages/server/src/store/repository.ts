@@ -60,6 +60,14 @@ export async function lockCurrent(tx: Queryable, type: string, id: string): Prom
   return readCurrent(tx, type, id);
 }
 
+/**
+ * Serialises conditional writes (create/update by search criteria) on one resource type across instances, until
+ * the transaction ends, so two of them cannot both find nothing and both create. Re-entrant within a transaction.
+ */
+export async function lockTypeForConditionalWrite(tx: Queryable, type: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [type]);
+}
+
 export async function readVersion(q: Queryable, type: string, id: string, version: number): Promise<StoredVersion | undefined> {
   const rows = await q.query<Row>(
     `SELECT ${CURRENT_COLUMNS.replace('deleted', `(method = 'DELETE') AS deleted`)}, resource::text AS json

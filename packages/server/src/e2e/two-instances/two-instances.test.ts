@@ -64,6 +64,20 @@ describe('two instances on one PostgreSQL', { skip }, () => {
     assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
   });
 
+  it('concurrent transactions with the same ifNoneExist on both instances create the resource once', async () => {
+    const bundle = {
+      resourceType: 'Bundle', type: 'transaction', entry: [
+        { fullUrl: 'urn:uuid:0b0d7c2e-6d1f-4b7a-9d7e-000000000001', resource: { resourceType: 'Patient', identifier: [{ system: 'urn:tx', value: 'once' }] }, request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:tx|once' } },
+        { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:0b0d7c2e-6d1f-4b7a-9d7e-000000000001' } }, request: { method: 'POST', url: 'Observation' } },
+      ],
+    };
+    const results = await Promise.all([0, 1, 0, 1].map((i) => call(i, 'POST', '', bundle)));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200]);
+    const patientIds = new Set(results.map((r) => r.json.entry[0].resource.id));
+    assert.equal(patientIds.size, 1);
+    assert.ok(results.every((r) => r.json.entry[1].resource.subject.reference === `Patient/${[...patientIds][0]}`));
+  });
+
   it('concurrent creates-on-update of the same id on both instances: one 201, the rest 200, versions in order', async () => {
     const results = await Promise.all([0, 1, 0, 1].map((i) => call(i, 'PUT', '/Patient/same-id', { resourceType: 'Patient', id: 'same-id' })));
     assert.deepEqual(results.map((r) => r.status).sort(), [200, 200, 200, 201]);

@@ -115,6 +115,25 @@ describe('transaction', () => {
   });
 });
 
+describe('request.url', () => {
+  it('accepts absolute URLs under this server\'s FHIR base and refuses other servers', async () => {
+    const ok = await t.request('POST', '/fhir', {
+      resourceType: 'Bundle', type: 'transaction', entry: [
+        { resource: { resourceType: 'Patient', id: 'abs-url' }, request: { method: 'PUT', url: `${FHIR_BASE}/Patient/abs-url` } },
+      ],
+    });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json.entry[0].resource.id, 'abs-url');
+    const other = await t.request('POST', '/fhir', {
+      resourceType: 'Bundle', type: 'transaction', entry: [
+        { resource: { resourceType: 'Patient', id: 'x' }, request: { method: 'PUT', url: 'https://elsewhere.example/fhir/Patient/x' } },
+      ],
+    });
+    assert.equal(other.status, 400);
+    assert.match(other.json.issue[0].diagnostics, /not on this server/);
+  });
+});
+
 describe('batch', () => {
   it('runs entries independently: a failure is reported in its entry and the others succeed', async () => {
     const res = await t.request('POST', '/fhir', {
