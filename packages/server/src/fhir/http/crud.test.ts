@@ -22,6 +22,12 @@ describe('create (R4 http.html#create)', () => {
     assert.match(String(res.headers['content-type']), /^application\/fhir\+json/);
   });
 
+  it('accepts application/json as well as application/fhir+json', async () => {
+    const res = await t.request('POST', '/fhir/Patient', JSON.stringify(patient()), { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' });
+    assert.equal(res.status, 201);
+    assert.equal(res.json.resourceType, 'Patient');
+  });
+
   it('ignores a client-supplied id on POST and keeps existing meta.tag', async () => {
     const res = await t.request('POST', '/fhir/Patient', { ...patient(), id: 'mine', meta: { tag: [{ system: 'urn:t', code: 'x' }] } });
     assert.equal(res.status, 201);
