@@ -10,6 +10,8 @@ import { buildCapabilityStatement } from './fhir/capability-statement.ts';
 import { fhirRoutes } from './fhir/http/fhir-routes.ts';
 import { installFhirErrorHandlers } from './fhir/http/error-handler.ts';
 import { VERSION } from './version.ts';
+import { ensureSigningKeys } from './auth/signing-keys.ts';
+import { jwksEndpoint } from './auth/jwks-endpoint.ts';
 
 export interface AppOptions {
   config: Config;
@@ -42,6 +44,8 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     },
     { prefix: '/fhir' },
   );
+  await ensureSigningKeys(db);
+  await app.register(jwksEndpoint, { db });
   app.get('/', async () => ({ name: 'Firekeeper', fhir: fhirBase, metadata: `${fhirBase}/metadata` }));
   return app;
 }

@@ -12,6 +12,7 @@ import { buildApp } from '../app.ts';
 import { ResourceService } from '../fhir/resource-service.ts';
 import { BundleService } from '../fhir/bundle-service.ts';
 import { Loader } from './loader.ts';
+import { currentSigningKeys, ensureSigningKeys, pruneRetiredKeys, rotateSigningKeys } from '../auth/signing-keys.ts';
 import { generatePatient, generateShared } from './seed/generator.ts';
 
 const USAGE = `usage: firekeeper <command> [options]
@@ -21,6 +22,9 @@ commands:
   seed --patients N --seed S generate N synthetic patients (deterministic in S)
   import FILE|DIR...         load FHIR Bundles (.json) and NDJSON (.ndjson)
   migrate                    apply database migrations and exit
+  keys list                  show the signing keys in use
+  keys rotate [--overlap S]  add new signing keys; the old ones stay published for S seconds (default 3600,
+                             at least the longest lifetime of a signed token)
 
 options:
   --database URL|DIR   postgres://… or a folder for the embedded database (env DATABASE_URL; default .firekeeper/data)
@@ -38,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       database: { type: 'string' }, 'base-url': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       mode: { type: 'string' }, patients: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      'log-level': { type: 'string' },
+      'log-level': { type: 'string' }, overlap: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -61,6 +65,9 @@ async function main(argv: string[]): Promise<void> {
       await seed(db, config, patients, values.seed ?? 'firekeeper');
       return db.close();
     }
+    case 'keys':
+      await keys(db, rest[0], values.overlap);
+      return db.close();
     case 'import':
       if (rest.length === 0) throw new Error('import needs at least one FILE or DIR');
       await importPaths(db, config, rest);
@@ -87,6 +94,22 @@ async function serve(config: Config, db: Database): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+async function keys(db: Database, action: string | undefined, overlap = '3600'): Promise<void> {
+  await ensureSigningKeys(db);
+  if (action === 'rotate') {
+    const seconds = Number(overlap);
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error('--overlap must be a whole number of seconds');
+    await pruneRetiredKeys(db);
+    const kids = await rotateSigningKeys(db, seconds);
+    process.stdout.write(`new signing keys: ${kids.join(', ')}; previous keys stay published for ${seconds} s\n`);
+  } else if (action !== 'list') {
+    throw new Error(`usage: firekeeper keys list|rotate [--overlap SECONDS]`);
+  }
+  for (const k of await currentSigningKeys(db)) {
+    process.stdout.write(`${k.alg.padEnd(6)} ${k.kid}  ${k.status}${k.retireAt ? ` until ${k.retireAt}` : ''}\n`);
+  }
 }
 
 function services(db: Database, config: Config) {

@@ -69,6 +69,17 @@ describe('firekeeper CLI', () => {
     assert.match(bad.stderr, /1 files failed:[\s\S]*bad\.json/);
   });
 
+  it('keys rotate adds new signing keys and keeps the previous ones published for the overlap', () => {
+    const before = firekeeper('keys', 'list');
+    assert.equal(before.status, 0, before.stderr);
+    assert.equal(before.stdout.trim().split('\n').filter((l) => l.includes('active')).length, 2);
+    const rotated = firekeeper('keys', 'rotate', '--overlap', '60');
+    assert.equal(rotated.status, 0, rotated.stderr);
+    assert.match(rotated.stdout, /previous keys stay published for 60 s/);
+    assert.equal(rotated.stdout.split('\n').filter((l) => / retiring until /.test(l)).length, 2);
+    assert.equal(firekeeper('keys', 'rotate', '--overlap', 'soon').status, 1);
+  });
+
   it('serve listens, prints the URLs and answers FHIR requests', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--database', database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
