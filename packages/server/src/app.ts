@@ -1,5 +1,7 @@
 // Composes the Firekeeper server from one Fastify plugin per domain. `buildApp` does not listen;
 // the CLI does (and tests use `inject` or listen on an ephemeral port).
+import { readFileSync } from 'node:fs';
+import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './store/database.ts';
@@ -18,6 +20,11 @@ export interface AppOptions {
   db: Database;
 }
 
+/** TLS 1.2 or newer only. */
+function tlsOptions(tls: NonNullable<Config['tls']>): SecureContextOptions {
+  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2' };
+}
+
 export async function buildApp({ config, db }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -25,7 +32,9 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' }),
     // FHIR ids and search values may be long; the router should not reject them.
     routerOptions: { maxParamLength: 1000 },
-  });
+    trustProxy: config.trustProxy === false ? false : config.trustProxy,
+    ...(config.tls ? { https: tlsOptions(config.tls) } : {}),
+  }) as unknown as FastifyInstance;
   const fhirBase = `${config.baseUrl}/fhir`;
   const resources = new ResourceService(db, { fhirBase });
   const bundles = new BundleService(resources, fhirBase);

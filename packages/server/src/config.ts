@@ -13,6 +13,12 @@ export interface Config {
   /** Largest accepted request body, in bytes (larger bodies get 413). */
   bodyLimit: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** PEM certificate and key: the server then speaks TLS 1.2+ only. */
+  tls?: { certFile: string; keyFile: string };
+  /** Plain HTTP on a non-loopback address, explicitly allowed (and announced at start-up). */
+  insecureHttp: boolean;
+  /** Fastify `trustProxy`: which proxies' X-Forwarded-* headers to believe (addresses/CIDRs), or none. */
+  trustProxy: string[] | false;
 }
 
 export interface ConfigInput {
@@ -23,6 +29,10 @@ export interface ConfigInput {
   mode?: string;
   bodyLimit?: string | number;
   logLevel?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureHttp?: boolean;
+  trustProxy?: string;
 }
 
 export class ConfigError extends Error {
@@ -40,8 +50,15 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   if (mode !== 'sandbox' && mode !== 'production') throw new ConfigError('mode', `expected sandbox or production, got '${mode}'`);
   const logLevel = flags.logLevel ?? env.FIREKEEPER_LOG_LEVEL ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) throw new ConfigError('logLevel', `unknown level '${logLevel}'`);
-  const baseUrl = parseBaseUrl(flags.baseUrl ?? env.FIREKEEPER_BASE_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const tls = tlsFiles(flags.tlsCert ?? env.FIREKEEPER_TLS_CERT, flags.tlsKey ?? env.FIREKEEPER_TLS_KEY);
+  const insecureHttp = flags.insecureHttp ?? ['1', 'true'].includes(env.FIREKEEPER_INSECURE_HTTP ?? '');
+  if (!tls && !insecureHttp && !isLoopback(host)) {
+    throw new ConfigError('host', `plain HTTP is served only on loopback; give --tls-cert and --tls-key, or --insecure-http to serve ${host} without TLS`);
+  }
+  const scheme = tls ? 'https' : 'http';
+  const baseUrl = parseBaseUrl(flags.baseUrl ?? env.FIREKEEPER_BASE_URL ?? `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`);
   const database = flags.database ?? env.DATABASE_URL ?? '.firekeeper/data';
+  const proxies = (flags.trustProxy ?? env.FIREKEEPER_TRUST_PROXY ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   return {
     baseUrl,
     host,
@@ -50,7 +67,20 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     mode,
     bodyLimit: toInt('bodyLimit', flags.bodyLimit ?? env.FIREKEEPER_BODY_LIMIT ?? 16 * 1024 * 1024, 1024, 1024 ** 3),
     logLevel: logLevel as Config['logLevel'],
+    tls,
+    insecureHttp,
+    trustProxy: proxies.length ? proxies : false,
   };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined): Config['tls'] {
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new ConfigError(certFile ? 'tlsKey' : 'tlsCert', 'TLS needs both a certificate and a key');
+  return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
 }
 
 function parseBaseUrl(value: string): string {

@@ -31,6 +31,9 @@ options:
   --base-url URL       public base URL (env FIREKEEPER_BASE_URL)
   --host H --port P    where to listen (env FIREKEEPER_HOST, PORT; default 127.0.0.1:8080)
   --mode sandbox|production
+  --tls-cert FILE --tls-key FILE   serve HTTPS (TLS 1.2+ only)
+  --insecure-http      allow plain HTTP on a non-loopback address
+  --trust-proxy LIST   proxy addresses/CIDRs whose X-Forwarded-* headers are believed
 `;
 
 const DEFAULT_SANDBOX_PATIENTS = 25;
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<void> {
       database: { type: 'string' }, 'base-url': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       mode: { type: 'string' }, patients: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       'log-level': { type: 'string' }, overlap: { type: 'string' },
+      'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'insecure-http': { type: 'boolean' }, 'trust-proxy': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -50,7 +54,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const config = loadConfig({ database: values.database, baseUrl: values['base-url'], host: values.host, port: values.port, mode: values.mode, logLevel: values['log-level'] });
+  const config = loadConfig({ database: values.database, baseUrl: values['base-url'], host: values.host, port: values.port, mode: values.mode, logLevel: values['log-level'],
+    tlsCert: values['tls-cert'], tlsKey: values['tls-key'], insecureHttp: values['insecure-http'], trustProxy: values['trust-proxy'],
+  });
   const db = await openDatabase({ url: config.databaseUrl });
   await migrate(db);
   switch (command) {
@@ -86,6 +92,9 @@ async function serve(config: Config, db: Database): Promise<void> {
   const app = await buildApp({ config, db });
   await app.listen({ host: config.host, port: config.port });
   const engine = db.engine === 'pglite' ? `embedded PGlite at ${config.databaseUrl}` : 'PostgreSQL';
+  if (config.tls) process.stdout.write('Serving HTTPS (TLS 1.2 or newer).\n');
+  else if (config.insecureHttp) process.stdout.write(`WARNING: serving plain HTTP on ${config.host} (--insecure-http): tokens and health data cross the network unencrypted.\n`);
+  else process.stdout.write(`Serving plain HTTP on loopback (${config.host}) only.\n`);
   process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:           ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  Patients:            ${config.baseUrl}/fhir/Patient\n`);
   const stop = async () => {
     await app.close();

@@ -1,0 +1,43 @@
+// Configuration is validated once at start-up and fails naming the setting.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('defaults to plain HTTP on loopback with a base URL derived from host and port', () => {
+    const c = loadConfig({}, {});
+    assert.equal(c.baseUrl, 'http://127.0.0.1:8080');
+    assert.equal(c.mode, 'sandbox');
+    assert.equal(c.tls, undefined);
+    assert.equal(c.trustProxy, false);
+  });
+
+  it('normalises the public base URL: no trailing slash, no query', () => {
+    assert.equal(loadConfig({ baseUrl: 'https://ehr.example.org/smart/' }, {}).baseUrl, 'https://ehr.example.org/smart');
+    assert.throws(() => loadConfig({ baseUrl: 'https://x.example/?a=1' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'baseUrl');
+    assert.throws(() => loadConfig({ baseUrl: 'ftp://x.example' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'baseUrl');
+    assert.equal(loadConfig({}, { FIREKEEPER_BASE_URL: 'https://env.example/' }).baseUrl, 'https://env.example');
+  });
+
+  it('refuses plain HTTP on a non-loopback address unless --insecure-http is given', () => {
+    assert.throws(() => loadConfig({ host: '0.0.0.0' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'host' && /loopback/.test(e.message));
+    assert.equal(loadConfig({ host: '0.0.0.0', insecureHttp: true }, {}).insecureHttp, true);
+    assert.equal(loadConfig({ host: '0.0.0.0' }, { FIREKEEPER_INSECURE_HTTP: '1' }).insecureHttp, true);
+    assert.equal(loadConfig({ host: '::1' }, {}).insecureHttp, false);
+    assert.equal(loadConfig({ host: 'localhost' }, {}).baseUrl, 'http://localhost:8080');
+  });
+
+  it('TLS needs both files and makes the default base URL https', () => {
+    const c = loadConfig({ host: '0.0.0.0', tlsCert: '/etc/fk/cert.pem', tlsKey: '/etc/fk/key.pem', port: 8443 }, {});
+    assert.deepEqual(c.tls, { certFile: '/etc/fk/cert.pem', keyFile: '/etc/fk/key.pem' });
+    assert.equal(c.baseUrl, 'https://0.0.0.0:8443');
+    assert.throws(() => loadConfig({ tlsCert: '/etc/fk/cert.pem' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'tlsKey');
+  });
+
+  it('parses the trusted proxies and rejects bad numbers and modes', () => {
+    assert.deepEqual(loadConfig({ trustProxy: '10.0.0.1, 192.168.0.0/16' }, {}).trustProxy, ['10.0.0.1', '192.168.0.0/16']);
+    assert.throws(() => loadConfig({ port: '80a' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'port');
+    assert.throws(() => loadConfig({ mode: 'demo' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'mode');
+    assert.throws(() => loadConfig({ bodyLimit: 10 }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'bodyLimit');
+  });
+});
