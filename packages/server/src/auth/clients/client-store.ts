@@ -1,0 +1,67 @@
+// Registered clients in the database. A confidential-symmetric client's secret is returned once, at registration
+// or rotation, and stored only as a hash.
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../../store/database.ts';
+import { OAuthError } from '../oauth-errors.ts';
+import { generateClientSecret, hashClientSecret } from './client-secret.ts';
+import { validateClientInput, type ClientInput, type ClientSettings, type ClientStatus } from './client-registration.ts';
+
+export interface Client extends ClientSettings {
+  clientId: string;
+  hasSecret: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const COLUMNS = `client_id AS "clientId", name, type, auth_method AS "authMethod", secret_hash IS NOT NULL AS "hasSecret",
+  jwks::text AS jwks, jwks_uri AS "jwksUri", redirect_uris AS "redirectUris", launch_url AS "launchUrl", scopes,
+  grant_types AS "grantTypes", access_token_lifetime AS "accessTokenLifetime", refresh_token_lifetime AS "refreshTokenLifetime",
+  cors_origins AS "corsOrigins", status, created_at::text AS "createdAt", updated_at::text AS "updatedAt"`;
+
+type Row = Omit<Client, 'jwks'> & { jwks: string | null };
+const toClient = (r: Row): Client => ({ ...r, jwks: r.jwks ? (JSON.parse(r.jwks) as Client['jwks']) : null });
+
+export async function registerClient(q: Queryable, input: ClientInput, now = new Date()): Promise<{ client: Client; secret?: string }> {
+  const s = validateClientInput(input);
+  const secret = s.type === 'confidential-symmetric' ? generateClientSecret() : undefined;
+  const rows = await q.query<Row>(
+    `INSERT INTO clients (client_id, name, type, auth_method, secret_hash, jwks, jwks_uri, redirect_uris, launch_url, scopes, grant_types,
+                          access_token_lifetime, refresh_token_lifetime, cors_origins, status, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::text[], $9, $10::text[], $11::text[], $12, $13, $14::text[], $15, $16::timestamptz, $16::timestamptz)
+     RETURNING ${COLUMNS}`,
+    [randomUUID(), s.name, s.type, s.authMethod, secret ? await hashClientSecret(secret) : null, s.jwks ? JSON.stringify(s.jwks) : null, s.jwksUri,
+      s.redirectUris, s.launchUrl, s.scopes, s.grantTypes, s.accessTokenLifetime, s.refreshTokenLifetime, s.corsOrigins, s.status, now.toISOString()],
+  );
+  return { client: toClient(rows[0]!), secret };
+}
+
+export async function getClient(q: Queryable, clientId: string): Promise<Client | undefined> {
+  const rows = await q.query<Row>(`SELECT ${COLUMNS} FROM clients WHERE client_id = $1`, [clientId]);
+  return rows[0] && toClient(rows[0]);
+}
+
+export async function listClients(q: Queryable): Promise<Client[]> {
+  return (await q.query<Row>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, client_id`)).map(toClient);
+}
+
+export async function setClientStatus(q: Queryable, clientId: string, status: ClientStatus, now = new Date()): Promise<Client> {
+  const rows = await q.query<Row>(`UPDATE clients SET status = $2, updated_at = $3::timestamptz WHERE client_id = $1 RETURNING ${COLUMNS}`, [clientId, status, now.toISOString()]);
+  if (!rows[0]) throw new OAuthError('invalid_client', `unknown client ${clientId}`, 404);
+  return toClient(rows[0]);
+}
+
+/** A new secret replaces the old one at once; the new secret is returned once. */
+export async function rotateClientSecret(q: Queryable, clientId: string, now = new Date()): Promise<string> {
+  const secret = generateClientSecret();
+  const rows = await q.query<{ id: string }>(
+    `UPDATE clients SET secret_hash = $2, updated_at = $3::timestamptz WHERE client_id = $1 AND type = 'confidential-symmetric' RETURNING client_id AS id`,
+    [clientId, await hashClientSecret(secret), now.toISOString()],
+  );
+  if (!rows[0]) throw new OAuthError('invalid_client', `no confidential-symmetric client ${clientId}`, 404);
+  return secret;
+}
+
+/** The stored hash, for authenticating the client at the token endpoint. */
+export async function clientSecretHash(q: Queryable, clientId: string): Promise<string | undefined> {
+  return (await q.query<{ h: string | null }>('SELECT secret_hash AS h FROM clients WHERE client_id = $1', [clientId]))[0]?.h ?? undefined;
+}
