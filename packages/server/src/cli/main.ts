@@ -12,6 +12,7 @@ import { buildApp } from '../app.ts';
 import { ResourceService } from '../fhir/resource-service.ts';
 import { BundleService } from '../fhir/bundle-service.ts';
 import { Loader } from './loader.ts';
+import { CLIENTS_OPTIONS, CLIENTS_USAGE, clientsCommand } from './clients-command.ts';
 import { currentSigningKeys, ensureSigningKeys, pruneRetiredKeys, rotateSigningKeys } from '../auth/signing-keys.ts';
 import { generatePatient, generateShared } from './seed/generator.ts';
 
@@ -22,6 +23,7 @@ commands:
   seed --patients N --seed S generate N synthetic patients (deterministic in S)
   import FILE|DIR...         load FHIR Bundles (.json) and NDJSON (.ndjson)
   migrate                    apply database migrations and exit
+  clients …                  register and manage apps (firekeeper clients --help)
   keys list                  show the signing keys in use
   keys rotate [--overlap S]  add new signing keys; the old ones stay published for S seconds (default 3600,
                              at least the longest lifetime of a signed token)
@@ -46,12 +48,13 @@ async function main(argv: string[]): Promise<void> {
       database: { type: 'string' }, 'base-url': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       mode: { type: 'string' }, patients: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       'log-level': { type: 'string' }, overlap: { type: 'string' },
+      ...CLIENTS_OPTIONS,
       'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'insecure-http': { type: 'boolean' }, 'trust-proxy': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
   if (values.help || !command) {
-    process.stdout.write(USAGE);
+    process.stdout.write(command === 'clients' ? `${CLIENTS_USAGE}\n` : USAGE);
     return;
   }
   const config = loadConfig({ database: values.database, baseUrl: values['base-url'], host: values.host, port: values.port, mode: values.mode, logLevel: values['log-level'],
@@ -71,6 +74,9 @@ async function main(argv: string[]): Promise<void> {
       await seed(db, config, patients, values.seed ?? 'firekeeper');
       return db.close();
     }
+    case 'clients':
+      await clientsCommand(db, rest[0], rest[1], values, (text) => process.stdout.write(text));
+      return db.close();
     case 'keys':
       await keys(db, rest[0], values.overlap);
       return db.close();

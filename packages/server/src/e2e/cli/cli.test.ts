@@ -80,6 +80,25 @@ describe('firekeeper CLI', () => {
     assert.equal(firekeeper('keys', 'rotate', '--overlap', 'soon').status, 1);
   });
 
+  it('clients add/list/show/rotate-secret/suspend manage apps; a secret is printed once; bad input is refused', () => {
+    const added = firekeeper('clients', 'add', '--name', 'Chart review', '--type', 'confidential-symmetric',
+      '--redirect-uri', 'https://cr.example/cb', '--scope', 'launch', '--scope', 'patient/*.rs');
+    assert.equal(added.status, 0, added.stderr);
+    const id = /client_id\s+(\S+)/.exec(added.stdout)![1]!;
+    const secret = /client_secret: (\S+)/.exec(added.stdout)![1]!;
+    assert.match(added.stdout, /scopes\s+launch patient\/\*\.rs/);
+    const shown = firekeeper('clients', 'show', id);
+    assert.equal(shown.stdout.includes(secret), false, 'the secret is never shown again');
+    assert.match(firekeeper('clients', 'list').stdout, new RegExp(`${id}\\s+active`));
+    const rotated = firekeeper('clients', 'rotate-secret', id);
+    assert.notEqual(/client_secret: (\S+)/.exec(rotated.stdout)![1], secret);
+    assert.match(firekeeper('clients', 'suspend', id).stdout, /status\s+suspended/);
+    const bad = firekeeper('clients', 'add', '--name', 'Bad', '--type', 'public', '--redirect-uri', 'http://evil.example/cb');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /invalid_redirect_uri: .*https/);
+    assert.equal(firekeeper('clients', 'show', 'nope').status, 1);
+  });
+
   it('serve listens, prints the URLs and answers FHIR requests', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--database', database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
