@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Database } from '../store/database.ts';
 import { OAuthError } from '../auth/oauth-errors.ts';
 import type { ClientInput, ClientType, GrantType } from '../auth/clients/client-registration.ts';
-import { getClient, listClients, registerClient, rotateClientSecret, setClientStatus, type Client } from '../auth/clients/client-store.ts';
+import { getClient, listClients, registerClient, rotateClientSecret, setClientStatus, updateClient, type Client } from '../auth/clients/client-store.ts';
 
 export const CLIENTS_USAGE = `usage:
   firekeeper clients add --name NAME --type public|confidential-symmetric|confidential-asymmetric|backend-service
@@ -11,6 +11,7 @@ export const CLIENTS_USAGE = `usage:
                          [--jwks FILE | --jwks-uri URL] [--cors-origin ORIGIN]... [--pending]
   firekeeper clients list
   firekeeper clients show CLIENT_ID
+  firekeeper clients update CLIENT_ID [any option of add: lists given replace the stored ones]
   firekeeper clients rotate-secret CLIENT_ID
   firekeeper clients suspend|activate CLIENT_ID`;
 
@@ -47,6 +48,10 @@ export async function clientsCommand(db: Database, action: string | undefined, i
         return;
       case 'show':
         return out(describe(await existing(db, id)));
+      case 'update': {
+        const { clientId } = await existing(db, id);
+        return out(describe(await updateClient(db, clientId, toPatch(args))));
+      }
       case 'rotate-secret': {
         const secret = await rotateClientSecret(db, (await existing(db, id)).clientId);
         out(`client_secret: ${secret}\n(shown once; the previous secret no longer works)\n`);
@@ -71,9 +76,13 @@ async function existing(db: Database, id: string | undefined): Promise<Client> {
 }
 
 function toInput(a: ClientsArgs): ClientInput {
+  return { ...toPatch(a), name: a.name ?? '', type: a.type as ClientType, status: a.pending ? 'pending' : 'active' };
+}
+
+function toPatch(a: ClientsArgs): Partial<ClientInput> {
   return {
-    name: a.name ?? '',
-    type: a.type as ClientType,
+    name: a.name,
+    type: a.type as ClientType | undefined,
     redirectUris: a['redirect-uri'],
     launchUrl: a['launch-url'],
     scopes: a.scope,
@@ -81,7 +90,7 @@ function toInput(a: ClientsArgs): ClientInput {
     jwks: a.jwks ? (JSON.parse(readFileSync(a.jwks, 'utf8')) as ClientInput['jwks']) : undefined,
     jwksUri: a['jwks-uri'],
     corsOrigins: a['cors-origin'],
-    status: a.pending ? 'pending' : 'active',
+    status: a.pending ? 'pending' : undefined,
   };
 }
 

@@ -5,7 +5,7 @@ import { testDatabase } from '../../test-support/database.ts';
 import type { Database } from '../../store/database.ts';
 import { OAuthError } from '../oauth-errors.ts';
 import { verifyClientSecret } from './client-secret.ts';
-import { clientSecretHash, getClient, listClients, registerClient, rotateClientSecret, setClientStatus } from './client-store.ts';
+import { clientSecretHash, getClient, listClients, registerClient, rotateClientSecret, setClientStatus, updateClient } from './client-store.ts';
 
 let db: Database;
 before(async () => {
@@ -45,6 +45,15 @@ describe('client store', () => {
     assert.equal((await setClientStatus(db, client.clientId, 'suspended')).status, 'suspended');
     assert.ok((await listClients(db)).some((c) => c.clientId === client.clientId && c.status === 'suspended'));
     await assert.rejects(setClientStatus(db, 'nope', 'active'), (e: unknown) => e instanceof OAuthError && e.status === 404);
+  });
+
+  it('update re-validates the whole client and keeps its type', async () => {
+    const { client } = await registerClient(db, { name: 'Editable', type: 'public', redirectUris: ['https://e.example/cb'] });
+    const updated = await updateClient(db, client.clientId, { name: 'Edited', redirectUris: ['https://e.example/cb2'], scopes: ['openid'] });
+    assert.deepEqual([updated.name, updated.redirectUris, updated.scopes], ['Edited', ['https://e.example/cb2'], ['openid']]);
+    await assert.rejects(updateClient(db, client.clientId, { redirectUris: ['http://e.example/cb'] }), (e: unknown) => e instanceof OAuthError && e.code === 'invalid_redirect_uri');
+    await assert.rejects(updateClient(db, client.clientId, { type: 'backend-service' }), (e: unknown) => e instanceof OAuthError && /type cannot change/.test(e.description));
+    assert.equal((await getClient(db, client.clientId))!.redirectUris[0], 'https://e.example/cb2');
   });
 
   it('invalid registrations store nothing', async () => {

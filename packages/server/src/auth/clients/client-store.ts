@@ -2,7 +2,7 @@
 // or rotation, and stored only as a hash.
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../store/database.ts';
-import { OAuthError } from '../oauth-errors.ts';
+import { invalidClientMetadata, OAuthError } from '../oauth-errors.ts';
 import { generateClientSecret, hashClientSecret } from './client-secret.ts';
 import { validateClientInput, type ClientInput, type ClientSettings, type ClientStatus } from './client-registration.ts';
 
@@ -48,6 +48,25 @@ export async function setClientStatus(q: Queryable, clientId: string, status: Cl
   const rows = await q.query<Row>(`UPDATE clients SET status = $2, updated_at = $3::timestamptz WHERE client_id = $1 RETURNING ${COLUMNS}`, [clientId, status, now.toISOString()]);
   if (!rows[0]) throw new OAuthError('invalid_client', `unknown client ${clientId}`, 404);
   return toClient(rows[0]);
+}
+
+/** Changes a client's settings (re-validated as a whole). The type cannot change: register a new client instead. */
+export async function updateClient(q: Queryable, clientId: string, patch: Partial<ClientInput>, now = new Date()): Promise<Client> {
+  const current = await getClient(q, clientId);
+  if (!current) throw new OAuthError('invalid_client', `unknown client ${clientId}`, 404);
+  if (patch.type !== undefined && patch.type !== current.type) throw invalidClientMetadata('the client type cannot change; register a new client');
+  const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  const s = validateClientInput({
+    ...current, launchUrl: current.launchUrl ?? undefined, jwks: current.jwks ?? undefined, jwksUri: current.jwksUri ?? undefined, ...defined,
+  });
+  const rows = await q.query<Row>(
+    `UPDATE clients SET name = $2, auth_method = $3, jwks = $4::jsonb, jwks_uri = $5, redirect_uris = $6::text[], launch_url = $7, scopes = $8::text[],
+            grant_types = $9::text[], access_token_lifetime = $10, refresh_token_lifetime = $11, cors_origins = $12::text[], status = $13, updated_at = $14::timestamptz
+      WHERE client_id = $1 RETURNING ${COLUMNS}`,
+    [clientId, s.name, s.authMethod, s.jwks ? JSON.stringify(s.jwks) : null, s.jwksUri, s.redirectUris, s.launchUrl, s.scopes, s.grantTypes,
+      s.accessTokenLifetime, s.refreshTokenLifetime, s.corsOrigins, s.status, now.toISOString()],
+  );
+  return toClient(rows[0]!);
 }
 
 /** A new secret replaces the old one at once; the new secret is returned once. */

@@ -92,6 +92,7 @@ describe('firekeeper CLI', () => {
     assert.match(firekeeper('clients', 'list').stdout, new RegExp(`${id}\\s+active`));
     const rotated = firekeeper('clients', 'rotate-secret', id);
     assert.notEqual(/client_secret: (\S+)/.exec(rotated.stdout)![1], secret);
+    assert.match(firekeeper('clients', 'update', id, '--name', 'Chart review 2', '--redirect-uri', 'https://cr.example/cb2').stdout, /name\s+Chart review 2[\s\S]*redirect_uris\s+https:\/\/cr\.example\/cb2\n/);
     assert.match(firekeeper('clients', 'suspend', id).stdout, /status\s+suspended/);
     const bad = firekeeper('clients', 'add', '--name', 'Bad', '--type', 'public', '--redirect-uri', 'http://evil.example/cb');
     assert.equal(bad.status, 1);
