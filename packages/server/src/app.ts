@@ -14,6 +14,7 @@ import { installFhirErrorHandlers } from './fhir/http/error-handler.ts';
 import { VERSION } from './version.ts';
 import { ensureSigningKeys } from './auth/signing-keys.ts';
 import { jwksEndpoint } from './auth/jwks-endpoint.ts';
+import { tokenEndpoint } from './auth/token-endpoint.ts';
 
 export interface AppOptions {
   config: Config;
@@ -55,6 +56,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   );
   await ensureSigningKeys(db);
   await app.register(jwksEndpoint, { db });
+  await app.register(tokenEndpoint, { db, baseUrl: config.baseUrl });
   app.get('/', async () => ({ name: 'Firekeeper', fhir: fhirBase, metadata: `${fhirBase}/metadata` }));
   return app;
 }
