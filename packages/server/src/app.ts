@@ -5,7 +5,7 @@ import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './store/database.ts';
-import { OPEN_PRINCIPAL } from './access/principal.ts';
+import { bearerPrincipal } from './access/bearer-principal.ts';
 import { ResourceService } from './fhir/resource-service.ts';
 import { BundleService } from './fhir/bundle-service.ts';
 import { buildCapabilityStatement } from './fhir/capability-statement.ts';
@@ -15,6 +15,11 @@ import { VERSION } from './version.ts';
 import { ensureSigningKeys } from './auth/signing-keys.ts';
 import { jwksEndpoint } from './auth/jwks-endpoint.ts';
 import { tokenEndpoint } from './auth/token-endpoint.ts';
+import { adminApi, ADMIN_API_PREFIX } from './auth/admin-api.ts';
+import { registrationEndpoint } from './auth/registration-endpoint.ts';
+import { KeyRing } from './auth/key-ring.ts';
+import { RevocationList } from './auth/revocation-list.ts';
+import { AccessTokenVerifier } from './auth/access-token-verifier.ts';
 
 export interface AppOptions {
   config: Config;
@@ -40,6 +45,12 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   const resources = new ResourceService(db, { fhirBase });
   const bundles = new BundleService(resources, fhirBase);
   const capability = JSON.stringify(buildCapabilityStatement({ fhirBase, softwareVersion: VERSION }));
+  await ensureSigningKeys(db);
+  const keys = new KeyRing(db);
+  const revocations = new RevocationList(db);
+  await revocations.start();
+  app.addHook('onClose', async () => revocations.stop());
+  const verifier = new AccessTokenVerifier(keys, revocations, { issuer: config.baseUrl, audience: fhirBase });
 
   await app.register(
     async (fhir) => {
@@ -49,14 +60,15 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
         bundles,
         fhirBase,
         capabilityStatement: () => capability,
-        principal: () => OPEN_PRINCIPAL,
+        principal: bearerPrincipal(verifier, fhirBase),
       });
     },
     { prefix: '/fhir' },
   );
-  await ensureSigningKeys(db);
   await app.register(jwksEndpoint, { db });
-  await app.register(tokenEndpoint, { db, baseUrl: config.baseUrl });
+  await app.register(tokenEndpoint, { db, keys, baseUrl: config.baseUrl });
+  await app.register(registrationEndpoint, { db });
+  await app.register(adminApi, { prefix: ADMIN_API_PREFIX, db, adminToken: config.adminToken });
   app.get('/', async () => ({ name: 'Firekeeper', fhir: fhirBase, metadata: `${fhirBase}/metadata` }));
   return app;
 }

@@ -1,7 +1,7 @@
 // Configuration is validated once at start-up and fails naming the setting.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, SANDBOX_ADMIN_TOKEN } from './config.ts';
 
 describe('loadConfig', () => {
   it('defaults to plain HTTP on loopback with a base URL derived from host and port', () => {
@@ -39,5 +39,37 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ port: '80a' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'port');
     assert.throws(() => loadConfig({ mode: 'demo' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'mode');
     assert.throws(() => loadConfig({ bodyLimit: 10 }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'bodyLimit');
+  });
+
+  describe('admin token', () => {
+    const strong = 'k3Jq9vX2mN8pL5sR7tW1yZ4aB6cD0eFgH';
+    const rejects = (flags: Parameters<typeof loadConfig>[0], env: NodeJS.ProcessEnv, message: RegExp) =>
+      assert.throws(() => loadConfig(flags, env), (e: unknown) => e instanceof ConfigError && e.path === 'adminToken' && message.test(e.message));
+
+    it('sandbox mode defaults to the documented development token', () => {
+      assert.equal(SANDBOX_ADMIN_TOKEN, 'firekeeper-sandbox-admin');
+      assert.equal(loadConfig({}, {}).adminToken, SANDBOX_ADMIN_TOKEN);
+      assert.equal(loadConfig({}, { FIREKEEPER_ADMIN_TOKEN: '' }).adminToken, SANDBOX_ADMIN_TOKEN);
+      assert.equal(loadConfig({}, { FIREKEEPER_ADMIN_TOKEN: 'short-is-fine-here' }).adminToken, 'short-is-fine-here');
+    });
+
+    it('the flag wins over FIREKEEPER_ADMIN_TOKEN', () => {
+      assert.equal(loadConfig({ mode: 'production', adminToken: strong }, { FIREKEEPER_ADMIN_TOKEN: 'from-env' }).adminToken, strong);
+      assert.equal(loadConfig({}, { FIREKEEPER_MODE: 'production', FIREKEEPER_ADMIN_TOKEN: strong }).adminToken, strong);
+    });
+
+    it('production mode refuses to start without a token, with the development token, or with a short one', () => {
+      rejects({ mode: 'production' }, {}, /production mode needs an admin API token of at least 32 characters/);
+      rejects({ mode: 'production' }, { FIREKEEPER_ADMIN_TOKEN: '' }, /needs an admin API token/);
+      rejects({ mode: 'production', adminToken: SANDBOX_ADMIN_TOKEN }, {}, /development admin token is not allowed/);
+      rejects({ mode: 'production' }, { FIREKEEPER_ADMIN_TOKEN: strong.slice(0, 31) }, /at least 32 characters in production mode/);
+      assert.equal(loadConfig({ mode: 'production' }, { FIREKEEPER_ADMIN_TOKEN: strong.slice(0, 32) }).adminToken, strong.slice(0, 32));
+    });
+
+    it('refuses a token that cannot be sent as a Bearer token (RFC 6750 §2.1), and never echoes it', () => {
+      rejects({ adminToken: 'has a space' }, {}, /visible ASCII/);
+      rejects({ mode: 'production', adminToken: `${strong}\n` }, {}, /visible ASCII/);
+      assert.throws(() => loadConfig({ mode: 'production', adminToken: 'secret-but-short' }, {}), (e: unknown) => e instanceof Error && !e.message.includes('secret-but-short'));
+    });
   });
 });

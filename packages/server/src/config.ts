@@ -19,7 +19,14 @@ export interface Config {
   insecureHttp: boolean;
   /** Fastify `trustProxy`: which proxies' X-Forwarded-* headers to believe (addresses/CIDRs), or none. */
   trustProxy: string[] | false;
+  /** Bearer credential for the admin API (`{base}/admin/api`); sandbox mode defaults to SANDBOX_ADMIN_TOKEN. */
+  adminToken: string;
 }
+
+/** The documented development admin token: sandbox mode only; production mode refuses to start with it. */
+export const SANDBOX_ADMIN_TOKEN = 'firekeeper-sandbox-admin';
+/** Shortest admin token accepted in production mode. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
 export interface ConfigInput {
   baseUrl?: string;
@@ -33,6 +40,7 @@ export interface ConfigInput {
   tlsKey?: string;
   insecureHttp?: boolean;
   trustProxy?: string;
+  adminToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -70,7 +78,21 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     tls,
     insecureHttp,
     trustProxy: proxies.length ? proxies : false,
+    adminToken: adminToken(mode, flags.adminToken ?? env.FIREKEEPER_ADMIN_TOKEN),
   };
+}
+
+// Production refuses development secrets (docs/architecture: "Configuration").
+function adminToken(mode: Config['mode'], value: string | undefined): string {
+  if (!value) {
+    if (mode === 'sandbox') return SANDBOX_ADMIN_TOKEN;
+    throw new ConfigError('adminToken', `production mode needs an admin API token of at least ${MIN_ADMIN_TOKEN_LENGTH} characters (--admin-token or FIREKEEPER_ADMIN_TOKEN)`);
+  }
+  // RFC 6750 §2.1: it is sent as a Bearer token, so visible ASCII only.
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new ConfigError('adminToken', 'must be visible ASCII characters only (no spaces)');
+  if (mode === 'production' && value === SANDBOX_ADMIN_TOKEN) throw new ConfigError('adminToken', 'the development admin token is not allowed in production mode');
+  if (mode === 'production' && value.length < MIN_ADMIN_TOKEN_LENGTH) throw new ConfigError('adminToken', `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters in production mode`);
+  return value;
 }
 
 export function isLoopback(host: string): boolean {

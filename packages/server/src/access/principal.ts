@@ -9,9 +9,11 @@ export interface LaunchContext {
 }
 
 export interface Principal {
-  /** `system`: the server itself (seeding, import, migrations); `open`: unauthenticated sandbox access until the
-   * authorization server lands; `user` / `client`: token-bearing callers (filled in by the authorization issue). */
-  kind: 'system' | 'open' | 'user' | 'client';
+  /** `system`: the server itself (seeding, import, migrations); `user`: an app acting for a signed-in user;
+   * `client`: a backend service acting for itself (client_credentials). */
+  kind: 'system' | 'user' | 'client';
+  /** The Firekeeper user id (`sub`), for `user` principals. */
+  userId?: string;
   /** `Practitioner/123`, `Patient/9`… (OpenID `fhirUser`). */
   fhirUser?: string;
   clientId?: string;
@@ -24,5 +26,3 @@ export interface Principal {
 /** The server acting on its own behalf: loaders, seeders, internal jobs. */
 export const SYSTEM_PRINCIPAL: Principal = Object.freeze({ kind: 'system', scopes: ['system/*.*'], launch: {} });
 
-/** Unauthenticated access. Allowed for everything until the authorization server issue replaces it. */
-export const OPEN_PRINCIPAL: Principal = Object.freeze({ kind: 'open', scopes: ['system/*.*'], launch: {} });

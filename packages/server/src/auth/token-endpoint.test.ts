@@ -3,37 +3,31 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose';
+import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { testApp, TEST_BASE_URL, FHIR_BASE, type TestApp } from '../test-support/app.ts';
+import { clientAssertion, newClientKey, type ClientKey } from '../test-support/backend-client.ts';
 import { registerClient, setClientStatus } from './clients/client-store.ts';
 
 const TOKEN_URL = `${TEST_BASE_URL}/auth/token`;
 let t: TestApp;
-const keys: Record<'ES384' | 'RS384', { privateKey: CryptoKey; clientId: string }> = {} as never;
+const keys: Record<'ES384' | 'RS384', ClientKey & { clientId: string }> = {} as never;
 let stranger: CryptoKey;
 
 before(async () => {
   t = await testApp();
   for (const alg of ['ES384', 'RS384'] as const) {
-    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
-    const jwk = { ...(await exportJWK(publicKey)), kid: `${alg}-1`, alg };
-    const { client } = await registerClient(t.db, { name: `Analytics ${alg}`, type: 'backend-service', jwks: { keys: [jwk] }, scopes: ['system/Patient.rs', 'system/Observation.rs'] });
-    keys[alg] = { privateKey, clientId: client.clientId };
+    const key = await newClientKey(alg);
+    const { client } = await registerClient(t.db, { name: `Analytics ${alg}`, type: 'backend-service', jwks: { keys: [key.publicJwk] }, scopes: ['system/Patient.rs', 'system/Observation.rs'] });
+    keys[alg] = { ...key, clientId: client.clientId };
   }
   stranger = (await generateKeyPair('ES384')).privateKey;
 });
 
 interface AssertionOptions { alg?: 'ES384' | 'RS384'; key?: CryptoKey; aud?: string; exp?: number; jti?: string; iss?: string; kid?: string }
 
-async function assertion(o: AssertionOptions = {}): Promise<string> {
-  const alg = o.alg ?? 'ES384';
-  const now = Math.floor(Date.now() / 1000);
-  const clientId = keys[alg].clientId;
-  return new SignJWT({})
-    .setProtectedHeader({ alg, kid: o.kid ?? `${alg}-1`, typ: 'JWT' })
-    .setIssuer(o.iss ?? clientId).setSubject(o.iss ?? clientId).setAudience(o.aud ?? TOKEN_URL)
-    .setJti(o.jti ?? randomUUID()).setExpirationTime(o.exp ?? now + 60)
-    .sign(o.key ?? keys[alg].privateKey);
+function assertion(o: AssertionOptions = {}): Promise<string> {
+  const key = keys[o.alg ?? 'ES384'];
+  return clientAssertion({ clientId: key.clientId, tokenUrl: TOKEN_URL, key, signWith: o.key, aud: o.aud, exp: o.exp, jti: o.jti, iss: o.iss, kid: o.kid });
 }
 
 async function token(fields: Record<string, string>) {

@@ -3,13 +3,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../store/database.ts';
 import { issueAccessToken } from './access-token.ts';
+import type { KeyRing } from './key-ring.ts';
 import { authenticateWithAssertion } from './client-assertion.ts';
 import { OAuthError } from './oauth-errors.ts';
+import { backendServiceScopes } from './scope-request.ts';
 
 export const TOKEN_PATH = '/auth/token';
 
 export interface TokenEndpointOptions {
   db: Database;
+  keys: KeyRing;
   baseUrl: string;
 }
 
@@ -40,22 +43,11 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
 
     const client = await authenticateWithAssertion(opts.db, form.get('client_assertion_type') ?? undefined, form.get('client_assertion') ?? undefined, { tokenEndpoint: tokenUrl });
     if (!client.grantTypes.includes('client_credentials')) throw new OAuthError('unauthorized_client', 'this client may not use client_credentials');
-    const scope = grantedSystemScopes(form.get('scope'), client.scopes);
-    const { token, expiresIn } = await issueAccessToken(opts.db, {
+    const scope = backendServiceScopes(form.get('scope'), client.scopes).join(' ');
+    const { token, expiresIn } = await issueAccessToken(opts.keys, {
       issuer: opts.baseUrl, audience: fhirBase, clientId: client.clientId, subject: client.clientId, scope, lifetimeSeconds: client.accessTokenLifetime,
     });
     return reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache')
       .send({ access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope });
   });
-}
-
-/** SMART Backend Services: `system/` scopes only, each one registered for the client; nothing is widened. */
-function grantedSystemScopes(requested: string | null, allowed: string[]): string {
-  const scopes = (requested ?? '').split(' ').filter(Boolean);
-  if (scopes.length === 0) throw new OAuthError('invalid_scope', 'scope is required');
-  const notSystem = scopes.find((s) => !s.startsWith('system/'));
-  if (notSystem) throw new OAuthError('invalid_scope', `backend services may request system/ scopes only, not ${notSystem}`);
-  const notAllowed = scopes.find((s) => !allowed.includes(s));
-  if (notAllowed) throw new OAuthError('invalid_scope', `scope ${notAllowed} is not registered for this client`);
-  return scopes.join(' ');
 }

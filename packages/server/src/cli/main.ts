@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import cliProgress from 'cli-progress';
-import { loadConfig, type Config } from '../config.ts';
+import { loadConfig, SANDBOX_ADMIN_TOKEN, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
 import { buildApp } from '../app.ts';
@@ -36,6 +36,8 @@ options:
   --tls-cert FILE --tls-key FILE   serve HTTPS (TLS 1.2+ only)
   --insecure-http      allow plain HTTP on a non-loopback address
   --trust-proxy LIST   proxy addresses/CIDRs whose X-Forwarded-* headers are believed
+  --admin-token TOKEN  bearer token for the admin API (env FIREKEEPER_ADMIN_TOKEN, preferred: flags show in ps);
+                       production needs 32+ characters, sandbox defaults to '${SANDBOX_ADMIN_TOKEN}'
 `;
 
 const DEFAULT_SANDBOX_PATIENTS = 25;
@@ -50,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
       'log-level': { type: 'string' }, overlap: { type: 'string' },
       ...CLIENTS_OPTIONS,
       'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'insecure-http': { type: 'boolean' }, 'trust-proxy': { type: 'string' },
+      'admin-token': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -59,6 +62,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig({ database: values.database, baseUrl: values['base-url'], host: values.host, port: values.port, mode: values.mode, logLevel: values['log-level'],
     tlsCert: values['tls-cert'], tlsKey: values['tls-key'], insecureHttp: values['insecure-http'], trustProxy: values['trust-proxy'],
+    adminToken: values['admin-token'],
   });
   const db = await openDatabase({ url: config.databaseUrl });
   await migrate(db);
@@ -91,7 +95,9 @@ async function main(argv: string[]): Promise<void> {
 
 async function serve(config: Config, db: Database): Promise<void> {
   if (config.mode === 'sandbox') {
-    process.stdout.write('Firekeeper is running in SANDBOX mode: sample data, no authentication yet. Do not put real patient data here.\n');
+    process.stdout.write('Firekeeper is running in SANDBOX mode: sample data and sample users. Do not put real patient data here.\n');
+    // Only the documented development value is ever printed; a configured token never is.
+    if (config.adminToken === SANDBOX_ADMIN_TOKEN) process.stdout.write(`Admin API token: '${SANDBOX_ADMIN_TOKEN}' (the development value; set FIREKEEPER_ADMIN_TOKEN to change it).\n`);
     const [{ n }] = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM resources WHERE type = 'Patient'");
     if (n === '0') await seed(db, config, DEFAULT_SANDBOX_PATIENTS, 'firekeeper');
   }

@@ -1,4 +1,5 @@
 // Validates what a client is registered with (CLI, admin API, RFC 7591 dynamic registration), one rule per check.
+import { parseScopeString } from '../../access/scope-grammar.ts';
 import { isLoopback } from '../../config.ts';
 import { invalidClientMetadata, invalidRedirectUri } from '../oauth-errors.ts';
 
@@ -43,7 +44,7 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 /** Checks and completes a registration; throws OAuthError (RFC 7591 §3.2.2 codes) naming the field. */
 export function validateClientInput(input: ClientInput): ClientSettings {
   if (!input.name?.trim()) throw invalidClientMetadata('name is required');
-  if (!(input.type in AUTH_METHODS)) throw invalidClientMetadata(`type must be one of ${Object.keys(AUTH_METHODS).join(', ')}`);
+  if (!Object.hasOwn(AUTH_METHODS, input.type)) throw invalidClientMetadata(`type must be one of ${Object.keys(AUTH_METHODS).join(', ')}`);
   const authMethod = input.authMethod ?? AUTH_METHODS[input.type][0]!;
   if (!AUTH_METHODS[input.type].includes(authMethod)) throw invalidClientMetadata(`token_endpoint_auth_method ${authMethod} does not fit a ${input.type} client`);
   const backend = input.type === 'backend-service';
@@ -55,6 +56,8 @@ export function validateClientInput(input: ClientInput): ClientSettings {
   redirectUris.forEach((u) => checkAppUrl(u, 'redirect URI', invalidRedirectUri));
   if (input.launchUrl !== undefined) checkAppUrl(input.launchUrl, 'launch URL', invalidClientMetadata);
   checkKeys(input);
+  const invalidScope = parseScopeString((input.scopes ?? []).join(' ')).invalid[0];
+  if (invalidScope) throw invalidClientMetadata(`scope ${invalidScope.raw} is not valid: ${invalidScope.reason}`);
   const corsOrigins = (input.corsOrigins ?? []).map(checkOrigin);
   return {
     name: input.name.trim(),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { testDatabase } from '../../test-support/database.ts';
 import type { Database } from '../../store/database.ts';
 import { OAuthError } from '../oauth-errors.ts';
-import { verifyClientSecret } from './client-secret.ts';
+import { verifySecret } from '../secret-hash.ts';
 import { clientSecretHash, getClient, listClients, registerClient, rotateClientSecret, setClientStatus, updateClient } from './client-store.ts';
 
 let db: Database;
@@ -21,8 +21,8 @@ describe('client store', () => {
     const hash = (await clientSecretHash(db, client.clientId))!;
     assert.match(hash, /^scrypt\$16384\$8\$1\$/);
     assert.ok(!hash.includes(secret!));
-    assert.equal(await verifyClientSecret(secret!, hash), true);
-    assert.equal(await verifyClientSecret(`${secret}x`, hash), false);
+    assert.equal(await verifySecret(secret!, hash), true);
+    assert.equal(await verifySecret(`${secret}x`, hash), false);
     assert.equal(JSON.stringify(await getClient(db, client.clientId)).includes(secret!), false, 'the secret is never read back');
   });
 
@@ -30,8 +30,8 @@ describe('client store', () => {
     const { client, secret } = await registerClient(db, { name: 'Rotate me', type: 'confidential-symmetric', redirectUris: ['https://r.example/cb'] });
     const fresh = await rotateClientSecret(db, client.clientId);
     const hash = (await clientSecretHash(db, client.clientId))!;
-    assert.equal(await verifyClientSecret(secret!, hash), false);
-    assert.equal(await verifyClientSecret(fresh, hash), true);
+    assert.equal(await verifySecret(secret!, hash), false);
+    assert.equal(await verifySecret(fresh, hash), true);
     const pub = await registerClient(db, { name: 'Public', type: 'public', redirectUris: ['https://p.example/cb'] });
     assert.equal(pub.secret, undefined);
     await assert.rejects(rotateClientSecret(db, pub.client.clientId), (e: unknown) => e instanceof OAuthError && e.code === 'invalid_client');

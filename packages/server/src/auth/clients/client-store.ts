@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../store/database.ts';
 import { invalidClientMetadata, OAuthError } from '../oauth-errors.ts';
-import { generateClientSecret, hashClientSecret } from './client-secret.ts';
+import { generateSecret, hashSecret } from '../secret-hash.ts';
 import { validateClientInput, type ClientInput, type ClientSettings, type ClientStatus } from './client-registration.ts';
 
 export interface Client extends ClientSettings {
@@ -23,13 +23,13 @@ const toClient = (r: Row): Client => ({ ...r, jwks: r.jwks ? (JSON.parse(r.jwks)
 
 export async function registerClient(q: Queryable, input: ClientInput, now = new Date()): Promise<{ client: Client; secret?: string }> {
   const s = validateClientInput(input);
-  const secret = s.type === 'confidential-symmetric' ? generateClientSecret() : undefined;
+  const secret = s.type === 'confidential-symmetric' ? generateSecret() : undefined;
   const rows = await q.query<Row>(
     `INSERT INTO clients (client_id, name, type, auth_method, secret_hash, jwks, jwks_uri, redirect_uris, launch_url, scopes, grant_types,
                           access_token_lifetime, refresh_token_lifetime, cors_origins, status, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::text[], $9, $10::text[], $11::text[], $12, $13, $14::text[], $15, $16::timestamptz, $16::timestamptz)
      RETURNING ${COLUMNS}`,
-    [randomUUID(), s.name, s.type, s.authMethod, secret ? await hashClientSecret(secret) : null, s.jwks ? JSON.stringify(s.jwks) : null, s.jwksUri,
+    [randomUUID(), s.name, s.type, s.authMethod, secret ? await hashSecret(secret) : null, s.jwks ? JSON.stringify(s.jwks) : null, s.jwksUri,
       s.redirectUris, s.launchUrl, s.scopes, s.grantTypes, s.accessTokenLifetime, s.refreshTokenLifetime, s.corsOrigins, s.status, now.toISOString()],
   );
   return { client: toClient(rows[0]!), secret };
@@ -50,15 +50,28 @@ export async function setClientStatus(q: Queryable, clientId: string, status: Cl
   return toClient(rows[0]);
 }
 
+/** Fields left out keep their value; `null` clears an optional setting (as in RFC 7396 JSON Merge Patch). */
+export type ClientPatch = { [K in keyof ClientInput]?: ClientInput[K] | null };
+
+/** pending → active in one statement; undefined when the client is unknown or not pending. */
+export async function approveClient(q: Queryable, clientId: string, now = new Date()): Promise<Client | undefined> {
+  const rows = await q.query<Row>(
+    `UPDATE clients SET status = 'active', updated_at = $2::timestamptz WHERE client_id = $1 AND status = 'pending' RETURNING ${COLUMNS}`, [clientId, now.toISOString()]);
+  return rows[0] && toClient(rows[0]);
+}
+
+/** Removes a client (its grants cascade; access tokens already issued run out on their own); false when unknown. */
+export async function deleteClient(q: Queryable, clientId: string): Promise<boolean> {
+  return (await q.query('DELETE FROM clients WHERE client_id = $1 RETURNING client_id', [clientId])).length > 0;
+}
+
 /** Changes a client's settings (re-validated as a whole). The type cannot change: register a new client instead. */
-export async function updateClient(q: Queryable, clientId: string, patch: Partial<ClientInput>, now = new Date()): Promise<Client> {
+export async function updateClient(q: Queryable, clientId: string, patch: ClientPatch, now = new Date()): Promise<Client> {
   const current = await getClient(q, clientId);
   if (!current) throw new OAuthError('invalid_client', `unknown client ${clientId}`, 404);
   if (patch.type !== undefined && patch.type !== current.type) throw invalidClientMetadata('the client type cannot change; register a new client');
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-  const s = validateClientInput({
-    ...current, launchUrl: current.launchUrl ?? undefined, jwks: current.jwks ?? undefined, jwksUri: current.jwksUri ?? undefined, ...defined,
-  });
+  const s = validateClientInput(Object.fromEntries(Object.entries({ ...current, ...defined }).filter(([, v]) => v !== null)) as unknown as ClientInput);
   const rows = await q.query<Row>(
     `UPDATE clients SET name = $2, auth_method = $3, jwks = $4::jsonb, jwks_uri = $5, redirect_uris = $6::text[], launch_url = $7, scopes = $8::text[],
             grant_types = $9::text[], access_token_lifetime = $10, refresh_token_lifetime = $11, cors_origins = $12::text[], status = $13, updated_at = $14::timestamptz
@@ -71,10 +84,10 @@ export async function updateClient(q: Queryable, clientId: string, patch: Partia
 
 /** A new secret replaces the old one at once; the new secret is returned once. */
 export async function rotateClientSecret(q: Queryable, clientId: string, now = new Date()): Promise<string> {
-  const secret = generateClientSecret();
+  const secret = generateSecret();
   const rows = await q.query<{ id: string }>(
     `UPDATE clients SET secret_hash = $2, updated_at = $3::timestamptz WHERE client_id = $1 AND type = 'confidential-symmetric' RETURNING client_id AS id`,
-    [clientId, await hashClientSecret(secret), now.toISOString()],
+    [clientId, await hashSecret(secret), now.toISOString()],
   );
   if (!rows[0]) throw new OAuthError('invalid_client', `no confidential-symmetric client ${clientId}`, 404);
   return secret;

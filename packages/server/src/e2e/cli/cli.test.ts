@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { TEST_DATABASE_URL, TEST_ENGINE } from '../../test-support/database.ts';
+import { clientCredentialsForm, newClientKey } from '../../test-support/backend-client.ts';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fk-cli-'));
@@ -100,9 +101,16 @@ describe('firekeeper CLI', () => {
     assert.equal(firekeeper('clients', 'show', 'nope').status, 1);
   });
 
-  it('serve listens, prints the URLs and answers FHIR requests', async () => {
+  it('serve listens, prints the URLs and answers FHIR requests made with a backend service token', async () => {
+    const key = await newClientKey('ES384');
+    const jwksFile = join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [key.publicJwk] }));
+    const added = firekeeper('clients', 'add', '--name', 'Analytics', '--type', 'backend-service', '--jwks', jwksFile, '--scope', 'system/Patient.rs');
+    assert.equal(added.status, 0, added.stderr);
+    const clientId = /client_id\s+(\S+)/.exec(added.stdout)![1]!;
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--database', database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--database', database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIREKEEPER_ADMIN_TOKEN: randomBytes(32).toString('hex') } });
     try {
       let out = '';
       const base = await new Promise<string>((resolve, reject) => {
@@ -114,7 +122,14 @@ describe('firekeeper CLI', () => {
         child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
       });
       assert.equal(base, `http://127.0.0.1:${port}/fhir`);
-      const res = await fetch(`${base}/Patient/nd-1`);
+      const anonymous = await fetch(`${base}/Patient/nd-1`);
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate')!, /^Bearer /);
+      const tokenUrl = `http://127.0.0.1:${port}/auth/token`;
+      const form = await clientCredentialsForm({ clientId, tokenUrl, key, scope: 'system/Patient.rs' });
+      const token = await (await fetch(tokenUrl, { method: 'POST', body: form })).json();
+      assert.equal(token.token_type, 'Bearer');
+      const res = await fetch(`${base}/Patient/nd-1`, { headers: { authorization: `Bearer ${token.access_token}` } });
       assert.equal(res.status, 200);
       assert.equal((await res.json()).gender, 'female');
     } finally {

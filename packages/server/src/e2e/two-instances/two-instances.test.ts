@@ -7,20 +7,27 @@ import { buildApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { openDatabase, type Database } from '../../store/database.ts';
 import { testDatabase, TEST_ENGINE } from '../../test-support/database.ts';
+import { issueAccessToken } from '../../auth/access-token.ts';
+import { KeyRing } from '../../auth/key-ring.ts';
 
 const skip = TEST_ENGINE !== 'postgres' ? 'needs a PostgreSQL server: runs in the postgres pass of npm test' : false;
 
 describe('two instances on one PostgreSQL', { skip }, () => {
   const servers: { app: FastifyInstance; db: Database; url: string }[] = [];
+  const base = 'http://127.0.0.1:1'; // the public base URL both instances share (behind one load balancer)
+  let authorization = '';
 
   before(async () => {
     const shared = await testDatabase(); // creates and migrates the schema; both instances get their own pool on it
     for (let i = 0; i < 2; i++) {
       const db = await openDatabase({ url: shared.url, schema: shared.schema, poolSize: 5 });
-      const app = await buildApp({ config: loadConfig({ baseUrl: 'http://127.0.0.1:1', logLevel: 'silent' }, {}), db });
+      const app = await buildApp({ config: loadConfig({ baseUrl: base, logLevel: 'silent' }, {}), db });
       const address = await app.listen({ host: '127.0.0.1', port: 0 });
       servers.push({ app, db, url: `${address}/fhir` });
     }
+    // One token, signed with the shared keys, is accepted by both instances.
+    const { token } = await issueAccessToken(new KeyRing(shared), { issuer: base, audience: `${base}/fhir`, clientId: 'c', subject: 'c', scope: 'system/*.*', lifetimeSeconds: 600 });
+    authorization = `Bearer ${token}`;
   });
   after(async () => {
     for (const s of servers) {
@@ -32,7 +39,7 @@ describe('two instances on one PostgreSQL', { skip }, () => {
   const call = async (i: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${servers[i]!.url}${path}`, {
       method,
-      headers: { 'content-type': 'application/fhir+json', ...headers },
+      headers: { 'content-type': 'application/fhir+json', authorization, ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -46,7 +46,7 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
   app.addHook('onRequest', async (request) => {
     const query = request.query as Record<string, string | undefined>;
     checkAcceptable(request.headers.accept, query._format);
-    request.principal = await opts.principal(request);
+    if (!request.routeOptions.config.public) request.principal = await opts.principal(request);
   });
 
   const ctx = (request: Req) => {
@@ -68,7 +68,7 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
     return request.body;
   };
 
-  app.get('/metadata', async (request: Req, reply) => sendJson(reply, 200, opts.capabilityStatement(), ctx(request).pretty));
+  app.get('/metadata', { config: { public: true } }, async (request: Req, reply) => sendJson(reply, 200, opts.capabilityStatement(), ctx(request).pretty));
 
   // System level: batch/transaction, history, search.
   app.post('/', async (request: Req, reply) => {
@@ -179,5 +179,9 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Served without an access token (the CapabilityStatement, discovery). */
+    public?: boolean;
   }
 }
