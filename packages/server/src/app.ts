@@ -20,6 +20,12 @@ import { registrationEndpoint } from './auth/registration-endpoint.ts';
 import { KeyRing } from './auth/key-ring.ts';
 import { RevocationList } from './auth/revocation-list.ts';
 import { AccessTokenVerifier } from './auth/access-token-verifier.ts';
+import { authorizeEndpoint } from './auth/authorize-endpoint.ts';
+import { Sessions } from './auth/session.ts';
+import { registerWeb } from './ui/web.ts';
+import { introspectionEndpoint } from './auth/introspection-endpoint.ts';
+import { revocationEndpoint } from './auth/revocation-endpoint.ts';
+import { userinfoEndpoint } from './auth/userinfo-endpoint.ts';
 
 export interface AppOptions {
   config: Config;
@@ -65,8 +71,15 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     },
     { prefix: '/fhir' },
   );
+  const secure = config.baseUrl.startsWith('https:');
+  await registerWeb(app, { secure });
+  const sessions = new Sessions(db, secure);
+  await app.register(authorizeEndpoint, { db, sessions, fhirBase });
   await app.register(jwksEndpoint, { db });
-  await app.register(tokenEndpoint, { db, keys, baseUrl: config.baseUrl });
+  await app.register(tokenEndpoint, { db, keys, revocations, baseUrl: config.baseUrl });
+  await app.register(introspectionEndpoint, { db, verifier, baseUrl: config.baseUrl, adminToken: config.adminToken });
+  await app.register(revocationEndpoint, { db, verifier, revocations, baseUrl: config.baseUrl });
+  await app.register(userinfoEndpoint, { db, verifier, fhirBase });
   await app.register(registrationEndpoint, { db });
   await app.register(adminApi, { prefix: ADMIN_API_PREFIX, db, adminToken: config.adminToken });
   app.get('/', async () => ({ name: 'Firekeeper', fhir: fhirBase, metadata: `${fhirBase}/metadata` }));

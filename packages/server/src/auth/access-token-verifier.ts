@@ -64,7 +64,7 @@ export class AccessTokenVerifier {
       throw new InvalidTokenError(reason(err));
     }
     if (typeof claims.client_id !== 'string' || typeof claims.scope !== 'string') throw new InvalidTokenError('the access token lacks client_id or scope');
-    return { principal: principalOf(claims), claims, expiresAt: claims.exp! * 1000 };
+    return { principal: principalOf(claims, this.opts.audience), claims, expiresAt: claims.exp! * 1000 };
   }
 }
 
@@ -74,7 +74,7 @@ function reason(err: unknown): string {
   return 'the access token is not a valid token issued by this server';
 }
 
-function principalOf(claims: JWTPayload): Principal {
+function principalOf(claims: JWTPayload, fhirBase: string): Principal {
   const clientId = claims.client_id as string;
   const isClient = claims.sub === clientId && claims.fhirUser === undefined;
   const launch: LaunchContext = {};
@@ -84,7 +84,8 @@ function principalOf(claims: JWTPayload): Principal {
   return Object.freeze({
     kind: isClient ? 'client' : 'user',
     clientId,
-    ...(typeof claims.fhirUser === 'string' ? { fhirUser: claims.fhirUser } : {}),
+    // Tokens carry fhirUser as an absolute URL; the principal holds the relative reference (Practitioner/123).
+    ...(typeof claims.fhirUser === 'string' ? { fhirUser: claims.fhirUser.replace(`${fhirBase}/`, '') } : {}),
     ...(isClient ? {} : { userId: claims.sub }),
     scopes: Object.freeze((claims.scope as string).split(' ').filter(Boolean)),
     launch,

@@ -27,6 +27,11 @@ export interface AdminApiOptions {
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+/** Compares a presented credential with the admin token in constant time (hashing gives equal lengths). */
+export function matchesAdminToken(presented: string, adminToken: string): boolean {
+  return timingSafeEqual(sha256(presented), sha256(adminToken));
+}
 // Client ids are UUIDs (registerClient); this also admits readable ids that other tools may assign.
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const MAX_DESCRIPTION = 500;
@@ -35,8 +40,6 @@ const notFound = (id: string) => new OAuthError('invalid_client', `unknown clien
 
 export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Promise<void> {
   const now = opts.now ?? (() => new Date());
-  // Hashing both sides gives equal lengths, so timingSafeEqual reveals neither the token nor its length.
-  const expected = sha256(opts.adminToken);
   installOAuthErrorHandler(app, { name: 'admin API', realm: ADMIN_REALM, bodyErrorCode: 'invalid_request' });
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -47,7 +50,7 @@ export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Pro
       return reply.code(401).header('WWW-Authenticate', challenge(ADMIN_REALM)).header('Pragma', 'no-cache')
         .send({ error: 'invalid_token', error_description: 'the admin API needs Authorization: Bearer <admin token>' });
     }
-    if (!timingSafeEqual(sha256(token), expected)) throw new OAuthError('invalid_token', 'the admin token is not valid', 401);
+    if (!matchesAdminToken(token, opts.adminToken)) throw new OAuthError('invalid_token', 'the admin token is not valid', 401);
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'invalid_request', error_description: 'no such admin API endpoint' }));
 

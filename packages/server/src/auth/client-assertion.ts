@@ -1,6 +1,12 @@
 // private_key_jwt client authentication (RFC 7523 §2.2 and §3; SMART App Launch 2.2, client-confidential-asymmetric
 // and Backend Services): a JWT signed with one of the client's registered keys, for this token endpoint, used once.
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+//
+// Clients are cached per database handle with their imported keys (importing a P-384 JWK costs as much as verifying
+// a signature with it). The cache is never trusted on its own: the statement that records the assertion's jti only
+// inserts when the client's row is still the version that was cached (its `xmin`) and active, so a suspension, a
+// key change or a deletion made on any instance applies to the very next request, with no TTL window. When the row
+// has changed, or a signature does not match the cached keys (a key was added), the client is read again.
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Queryable } from '../store/database.ts';
 import { CLIENT_ASSERTION_ALGS } from './clients/client-registration.ts';
 import { getClient, type Client } from './clients/client-store.ts';
@@ -12,6 +18,19 @@ const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
 const invalidClient = (description: string) => new OAuthError('invalid_client', description, 401);
 
+/** jwtVerify's allowance for clock skew; the jti of an assertion must be kept at least this long past its `exp`. */
+const CLOCK_TOLERANCE_S = 5;
+/**
+ * Recorded jtis are deleted this long after their assertion's `exp`: more than the clock tolerance, so a replay is
+ * refused until the assertion itself is too old, with room for clocks of other instances that run behind.
+ */
+const JTI_RETENTION_AFTER_EXP_MS = 60_000;
+/** How often one instance deletes expired jtis (outside that, requests do not touch old rows). */
+const JTI_CLEANUP_INTERVAL_MS = 10_000;
+/** Cached clients are re-read at least this often (they are also checked against the database on every use). */
+const CLIENT_CACHE_TTL_MS = 60_000;
+const CLIENT_CACHE_LIMIT = 1_000;
+
 // Remote key sets are cached by jose per URL (a miss refetches, so the cache is safe on every instance).
 const remoteKeySets = new Map<string, JWTVerifyGetKey>();
 
@@ -20,6 +39,38 @@ function keySet(client: Client): JWTVerifyGetKey {
   let remote = remoteKeySets.get(client.jwksUri!);
   if (!remote) remoteKeySets.set(client.jwksUri!, (remote = createRemoteJWKSet(new URL(client.jwksUri!), { timeoutDuration: 5000 })));
   return remote;
+}
+
+interface CachedClient {
+  client: Client;
+  /** The row version (`xmin`) the client was read at. */
+  version: string;
+  keys: JWTVerifyGetKey;
+  loadedAt: number;
+}
+
+interface PerDatabase {
+  clients: Map<string, CachedClient>;
+  lastCleanup: number;
+}
+
+const perDatabase = new WeakMap<Queryable, PerDatabase>();
+
+function stateOf(q: Queryable): PerDatabase {
+  let state = perDatabase.get(q);
+  if (!state) perDatabase.set(q, (state = { clients: new Map(), lastCleanup: 0 }));
+  return state;
+}
+
+/**
+ * The client as stored now, with its row version. The version is read first: should the row change between the two
+ * reads, the client is newer than its version, and the conditional jti insert refuses it (then it is read again).
+ */
+async function loadClient(q: Queryable, clientId: string): Promise<{ client: Client; version: string } | undefined> {
+  const [row] = await q.query<{ version: string }>('SELECT xmin::text AS version FROM clients WHERE client_id = $1', [clientId]);
+  if (!row) return undefined;
+  const client = await getClient(q, clientId);
+  return client && { client, version: row.version };
 }
 
 export interface AssertionContext {
@@ -43,26 +94,50 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
     if (err instanceof OAuthError) throw err;
     throw invalidClient('client_assertion is not a JWT');
   }
-  const client = await getClient(q, clientId);
-  if (!client || client.authMethod !== 'private_key_jwt') throw invalidClient('unknown client, or not registered for private_key_jwt');
-  if (client.status !== 'active') throw invalidClient(`client is ${client.status}`);
-
   const now = ctx.now ?? new Date();
-  let payload;
-  try {
-    ({ payload } = await jwtVerify(assertion, keySet(client), {
-      algorithms: CLIENT_ASSERTION_ALGS, issuer: clientId, subject: clientId, audience: ctx.tokenEndpoint,
-      requiredClaims: ['exp', 'jti'], currentDate: now, clockTolerance: 5,
-    }));
-  } catch (err) {
-    throw invalidClient(assertionFailure(err));
+  const state = stateOf(q);
+  await removeExpiredJtis(q, state, now);
+
+  // The cached client, when there is one: one round trip (the conditional jti insert) and no key import.
+  const cached = state.clients.get(clientId);
+  if (cached && now.getTime() - cached.loadedAt < CLIENT_CACHE_TTL_MS) {
+    const payload = await verify(assertion, cached, clientId, ctx.tokenEndpoint, now).catch((err: unknown) => {
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWSSignatureVerificationFailed) return undefined; // keys changed? read again
+      throw invalidClient(assertionFailure(err));
+    });
+    if (payload && (await rememberJti(q, cached, payload))) return cached.client;
   }
-  if (payload.exp! - now.getTime() / 1000 > MAX_ASSERTION_LIFETIME_SECONDS + 5) throw invalidClient('client_assertion exp is more than five minutes in the future');
-  await rememberJti(q, clientId, String(payload.jti), new Date(payload.exp! * 1000), now);
-  return client;
+  state.clients.delete(clientId);
+
+  // Read the client; at most twice, should it change between the read and the jti insert.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const loaded = await loadClient(q, clientId);
+    if (!loaded || loaded.client.authMethod !== 'private_key_jwt') throw invalidClient('unknown client, or not registered for private_key_jwt');
+    if (loaded.client.status !== 'active') throw invalidClient(`client is ${loaded.client.status}`);
+    const entry: CachedClient = { ...loaded, keys: keySet(loaded.client), loadedAt: now.getTime() };
+    const payload = await verify(assertion, entry, clientId, ctx.tokenEndpoint, now).catch((err: unknown) => {
+      throw invalidClient(assertionFailure(err));
+    });
+    if (await rememberJti(q, entry, payload)) {
+      if (state.clients.size >= CLIENT_CACHE_LIMIT) state.clients.clear();
+      state.clients.set(clientId, entry);
+      return entry.client;
+    }
+  }
+  throw invalidClient('the client registration changed while the assertion was checked; try again');
+}
+
+async function verify(assertion: string, entry: CachedClient, clientId: string, audience: string, now: Date): Promise<JWTPayload> {
+  const { payload } = await jwtVerify(assertion, entry.keys, {
+    algorithms: CLIENT_ASSERTION_ALGS, issuer: clientId, subject: clientId, audience,
+    requiredClaims: ['exp', 'jti'], currentDate: now, clockTolerance: CLOCK_TOLERANCE_S,
+  });
+  if (payload.exp! - now.getTime() / 1000 > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_TOLERANCE_S) throw invalidClient('client_assertion exp is more than five minutes in the future');
+  return payload;
 }
 
 function assertionFailure(err: unknown): string {
+  if (err instanceof OAuthError) return err.description;
   if (err instanceof errors.JWTExpired) return 'client_assertion has expired';
   if (err instanceof errors.JWTClaimValidationFailed) return `client_assertion claim ${err.claim} is invalid (${err.reason})`;
   if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWSSignatureVerificationFailed) return 'client_assertion signature does not match a registered key';
@@ -70,12 +145,28 @@ function assertionFailure(err: unknown): string {
   return 'client_assertion could not be verified';
 }
 
-/** RFC 7523 §3 item 7: a jti is accepted once per client while the assertion is valid. */
-async function rememberJti(q: Queryable, clientId: string, jti: string, expiresAt: Date, now: Date): Promise<void> {
-  await q.query('DELETE FROM client_assertion_jtis WHERE expires_at < $1::timestamptz', [now.toISOString()]);
-  const rows = await q.query<{ jti: string }>(
-    `INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3::timestamptz) ON CONFLICT DO NOTHING RETURNING jti`,
-    [clientId, jti, expiresAt.toISOString()],
+/**
+ * RFC 7523 §3 item 7: a jti is accepted once per client while the assertion is valid. The jti is recorded only if
+ * the client's row is still the version `entry` was read at, and active: true when recorded, false when the client
+ * changed (read it again); throws when the jti was recorded before (on any instance: the primary key decides).
+ */
+async function rememberJti(q: Queryable, entry: CachedClient, payload: JWTPayload): Promise<boolean> {
+  const expiresAt = new Date(payload.exp! * 1000);
+  const [row] = await q.query<{ current: boolean; recorded: boolean }>(
+    `WITH client AS (SELECT 1 FROM clients WHERE client_id = $1 AND xmin = $4::text::xid AND status = 'active'),
+          recorded AS (INSERT INTO client_assertion_jtis (client_id, jti, expires_at) SELECT $1, $2, $3::timestamptz FROM client
+                       ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM client) AS current, EXISTS (SELECT 1 FROM recorded) AS recorded`,
+    [entry.client.clientId, String(payload.jti), expiresAt.toISOString(), entry.version],
   );
-  if (rows.length === 0) throw invalidClient('client_assertion jti has already been used');
+  if (row!.recorded) return true;
+  if (row!.current) throw invalidClient('client_assertion jti has already been used');
+  return false;
+}
+
+/** Deletes jtis whose assertions can no longer be accepted; at most every JTI_CLEANUP_INTERVAL_MS per instance. */
+async function removeExpiredJtis(q: Queryable, state: PerDatabase, now: Date): Promise<void> {
+  if (Math.abs(now.getTime() - state.lastCleanup) < JTI_CLEANUP_INTERVAL_MS) return;
+  state.lastCleanup = now.getTime();
+  await q.query('DELETE FROM client_assertion_jtis WHERE expires_at < $1::timestamptz', [new Date(now.getTime() - JTI_RETENTION_AFTER_EXP_MS).toISOString()]);
 }

@@ -12,6 +12,8 @@ export class OAuthError extends Error {
     readonly code: OAuthErrorCode,
     readonly description: string,
     readonly status = 400,
+    /** Response headers that belong to the error, e.g. `WWW-Authenticate` (RFC 6749 §5.2 for Basic). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(`${code}: ${description}`);
     this.name = 'OAuthError';

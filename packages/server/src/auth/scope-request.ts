@@ -38,10 +38,10 @@ export function backendServiceScopes(requested: string | null | undefined, regis
 export function userFlowScopes(requested: string | null | undefined, registered: readonly string[], opts: { refreshAllowed: boolean }): string[] {
   const { resource, special } = parseRequest(requested);
   const allowed = registeredResourceScopes(registered);
-  const grantable = [
-    ...special.filter((s) => registered.includes(s) && (opts.refreshAllowed || (s !== 'offline_access' && s !== 'online_access'))),
-    ...resource.filter((s) => s.context !== 'system' && scopesCover(allowed, s)).map((s) => s.raw),
-  ];
+  const grantableSpecial = special.filter((s) => registered.includes(s) && (opts.refreshAllowed || (s !== 'offline_access' && s !== 'online_access')));
+  const grantableResource = resource.filter((s) => s.context !== 'system' && scopesCover(allowed, s)).map((s) => s.raw);
+  const keep = new Set([...grantableSpecial, ...grantableResource]);
+  const grantable = [...new Set((requested ?? '').split(' '))].filter((s) => keep.has(s)); // in request order
   if (grantable.length === 0) throw invalidScope('none of the requested scopes is registered for this client');
   return grantable;
 }

@@ -1,53 +1,158 @@
-// POST {base}/auth/token (RFC 6749 §3.2). This first slice implements the client_credentials grant for SMART
-// Backend Services (private_key_jwt client authentication); the other grants arrive with the authorize endpoint.
-import type { FastifyInstance } from 'fastify';
+// POST {base}/auth/token (RFC 6749 §3.2): the authorization_code grant with PKCE, refresh_token with rotation and
+// reuse detection, and client_credentials for SMART Backend Services. Responses are never cached (§5.1); errors
+// are RFC 6749 §5.2 JSON, rendered in one place. Browsers may call it only from a registered CORS origin.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseScopeString, scopesCover } from '../access/scope-grammar.ts';
 import type { Database } from '../store/database.ts';
-import { issueAccessToken } from './access-token.ts';
+import { issueAccessToken, type TokenContext } from './access-token.ts';
+import { authenticateClient, type AuthenticatedClient } from './client-authentication.ts';
+import { originRegistered, type Client } from './clients/client-store.ts';
+import { oauthForm, registerFormParser } from './form-body.ts';
+import { findRefreshToken, issueRefreshToken, recordAccessToken, redeemCode, revokeGrant, useRefreshToken, type Grant } from './grant-store.ts';
+import { issueIdToken } from './id-token.ts';
 import type { KeyRing } from './key-ring.ts';
-import { authenticateWithAssertion } from './client-assertion.ts';
+import { RESPONSE_CONTEXT_FIELDS } from './launch-context.ts';
 import { OAuthError } from './oauth-errors.ts';
+import { installOAuthErrorHandler } from './oauth-error-handler.ts';
+import type { RevocationList } from './revocation-list.ts';
 import { backendServiceScopes } from './scope-request.ts';
+import { SESSION_LIFETIME_S, sessionIsLive } from './session.ts';
+import { getUser } from './users/user-store.ts';
 
 export const TOKEN_PATH = '/auth/token';
+const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/; // RFC 7636 §4.1
 
 export interface TokenEndpointOptions {
   db: Database;
   keys: KeyRing;
+  revocations: RevocationList;
   baseUrl: string;
 }
 
-export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOptions): Promise<void> {
-  const tokenUrl = `${opts.baseUrl}${TOKEN_PATH}`;
-  const fhirBase = `${opts.baseUrl}/fhir`;
+const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
+const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, new URLSearchParams(body as string)));
-  app.setErrorHandler((err, request, reply) => {
-    const oauth = err instanceof OAuthError ? err
-      : (err as { statusCode?: number }).statusCode && (err as { statusCode: number }).statusCode < 500 ? new OAuthError('invalid_request', 'the request must be an application/x-www-form-urlencoded POST')
-      : undefined;
-    if (!oauth) request.log.error({ err }, 'token endpoint error');
-    const error = oauth ?? new OAuthError('server_error', 'internal error', 500);
-    return reply.code(error.status).header('Cache-Control', 'no-store').header('Pragma', 'no-cache').send(error.toJSON());
+export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOptions): Promise<void> {
+  const { db, keys, revocations, baseUrl } = opts;
+  const tokenUrl = `${baseUrl}${TOKEN_PATH}`;
+  const fhirBase = `${baseUrl}/fhir`;
+
+  registerFormParser(app);
+  installOAuthErrorHandler(app, { name: 'token endpoint', realm: 'firekeeper', bodyErrorCode: 'invalid_request', bodyType: 'application/x-www-form-urlencoded' });
+
+  // CORS preflight: allowed for origins registered by an active client (the POST then checks that client's own list).
+  app.options(TOKEN_PATH, async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || !(await originRegistered(db, origin))) return reply.code(403).header('Vary', 'Origin').send();
+    return reply.code(204).header('Vary', 'Origin').header('Access-Control-Allow-Origin', origin)
+      .header('Access-Control-Allow-Methods', 'POST').header('Access-Control-Allow-Headers', 'Content-Type, Authorization')
+      .header('Access-Control-Max-Age', '600').send();
   });
 
   app.post(TOKEN_PATH, async (request, reply) => {
-    if (!(request.body instanceof URLSearchParams)) throw new OAuthError('invalid_request', 'the request must be an application/x-www-form-urlencoded POST');
-    const form = request.body;
-    for (const [name] of form) {
-      // RFC 6749 §3.2: parameters must not be repeated.
-      if (form.getAll(name).length > 1) throw new OAuthError('invalid_request', `parameter ${name} is repeated`);
-    }
+    const form = oauthForm(request);
     const grantType = form.get('grant_type');
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
-    if (grantType !== 'client_credentials') throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
-
-    const client = await authenticateWithAssertion(opts.db, form.get('client_assertion_type') ?? undefined, form.get('client_assertion') ?? undefined, { tokenEndpoint: tokenUrl });
-    if (!client.grantTypes.includes('client_credentials')) throw new OAuthError('unauthorized_client', 'this client may not use client_credentials');
-    const scope = backendServiceScopes(form.get('scope'), client.scopes).join(' ');
-    const { token, expiresIn } = await issueAccessToken(opts.keys, {
-      issuer: opts.baseUrl, audience: fhirBase, clientId: client.clientId, subject: client.clientId, scope, lifetimeSeconds: client.accessTokenLifetime,
-    });
-    return reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache')
-      .send({ access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope });
+    if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
+    const auth = await authenticateClient(db, request, form, { tokenEndpoint: tokenUrl });
+    allowOrigin(request, reply, auth.client);
+    if (!auth.client.grantTypes.includes(grantType as never)) throw new OAuthError('unauthorized_client', `this client may not use the ${grantType} grant`);
+    const body = grantType === 'client_credentials' ? await clientCredentials(auth, form)
+      : grantType === 'authorization_code' ? await authorizationCode(auth, form)
+      : await refreshToken(auth, form);
+    return noStore(reply).send(body);
   });
+
+  async function clientCredentials(auth: AuthenticatedClient, form: URLSearchParams) {
+    if (auth.method !== 'private_key_jwt') throw new OAuthError('invalid_client', 'client_credentials needs private_key_jwt client authentication', 401);
+    const scope = backendServiceScopes(form.get('scope'), auth.client.scopes).join(' ');
+    const { token, expiresIn } = await issueAccessToken(keys, {
+      issuer: baseUrl, audience: fhirBase, clientId: auth.client.clientId, subject: auth.client.clientId, scope, lifetimeSeconds: auth.client.accessTokenLifetime,
+    });
+    return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope };
+  }
+
+  async function authorizationCode({ client }: AuthenticatedClient, form: URLSearchParams) {
+    const code = form.get('code');
+    const redirectUri = form.get('redirect_uri');
+    const verifier = form.get('code_verifier');
+    if (!code) throw new OAuthError('invalid_request', 'code is required');
+    if (!redirectUri) throw new OAuthError('invalid_request', 'redirect_uri is required');
+    if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
+    const redeemed = await redeemCode(db, revocations, code, client.clientId);
+    if (redeemed === 'reused') throw invalidGrant('the authorization code was already used; the tokens issued from it are revoked');
+    if (!redeemed) throw invalidGrant('the authorization code is unknown, expired, or was issued to another client');
+    if (redeemed.redirectUri !== redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+    if (!pkceMatches(verifier, redeemed.codeChallenge)) throw invalidGrant('code_verifier does not match the code_challenge (PKCE)');
+    return tokensFor(client, redeemed.grant, redeemed.grant.scope, { nonce: redeemed.nonce });
+  }
+
+  async function refreshToken({ client }: AuthenticatedClient, form: URLSearchParams) {
+    const presented = form.get('refresh_token');
+    if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
+    // The requested scope is checked before the token is rotated, so a refused request does not consume it.
+    const live = await findRefreshToken(db, presented);
+    if (live?.grant.clientId === client.clientId) narrowedScope(form.get('scope'), live.scope);
+    const used = await useRefreshToken(db, revocations, presented, client.clientId);
+    if (used === 'reused') throw invalidGrant('the refresh token was already used; every token of this grant is revoked');
+    if (!used) throw invalidGrant('the refresh token is unknown, expired, revoked, or was issued to another client');
+    if (used.grant.sessionIdHash && !(await sessionIsLive(db, used.grant.sessionIdHash))) {
+      await revokeGrant(db, revocations, used.grant.id);
+      throw invalidGrant('the sign-in session this online_access grant was bound to has ended');
+    }
+    const scope = narrowedScope(form.get('scope'), used.scope);
+    return tokensFor(client, used.grant, scope, { refreshScope: used.scope });
+  }
+
+  async function tokensFor(client: Client, grant: Grant, scope: string, o: { nonce?: string | null; refreshScope?: string }) {
+    const scopes = scope.split(' ');
+    const issued = await issueAccessToken(keys, {
+      issuer: baseUrl, audience: fhirBase, clientId: client.clientId, subject: grant.userId, scope, lifetimeSeconds: client.accessTokenLifetime, context: grant.context,
+    });
+    await recordAccessToken(db, grant.id, issued.jti, issued.expiresAt);
+    const body: Record<string, unknown> = { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope };
+    const refreshScope = o.refreshScope ?? scope;
+    const offline = refreshScope.split(' ').includes('offline_access');
+    if ((offline || refreshScope.split(' ').includes('online_access')) && client.grantTypes.includes('refresh_token')) {
+      body.refresh_token = await issueRefreshToken(db, grant.id, refreshScope, offline ? client.refreshTokenLifetime : Math.min(client.refreshTokenLifetime, SESSION_LIFETIME_S));
+    }
+    if (scopes.includes('openid')) {
+      const user = await getUser(db, grant.userId);
+      if (user) body.id_token = await issueIdToken(keys, { issuer: baseUrl, clientId: client.clientId, user, scopes, fhirBase, nonce: o.nonce });
+    }
+    for (const field of RESPONSE_CONTEXT_FIELDS) {
+      const value = grant.context[field as keyof TokenContext];
+      if (value !== undefined) body[field] = value;
+    }
+    return body;
+  }
+
+  /** A browser may call the token endpoint only from an origin the client registered. */
+  function allowOrigin(request: FastifyRequest, reply: FastifyReply, client: Client) {
+    const origin = request.headers.origin;
+    if (origin === undefined) return;
+    if (!client.corsOrigins.includes(origin)) throw new OAuthError('invalid_request', `origin ${origin} is not registered for this client`);
+    reply.header('Access-Control-Allow-Origin', origin).header('Vary', 'Origin');
+  }
+}
+
+/** RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) == code_challenge, compared in constant time. */
+function pkceMatches(verifier: string, challenge: string): boolean {
+  if (!CODE_VERIFIER.test(verifier)) return false;
+  const computed = Buffer.from(createHash('sha256').update(verifier).digest('base64url'));
+  const expected = Buffer.from(challenge);
+  return computed.length === expected.length && timingSafeEqual(computed, expected);
+}
+
+/** RFC 6749 §6: a refresh may ask for the same or fewer scopes, never more. */
+function narrowedScope(requested: string | null, original: string): string {
+  if (!requested) return original;
+  const originals = original.split(' ');
+  const granted = parseScopeString(original).resource;
+  const parsed = parseScopeString(requested);
+  if (parsed.invalid[0]) throw new OAuthError('invalid_scope', `scope ${parsed.invalid[0].raw} is not valid: ${parsed.invalid[0].reason}`);
+  const widened = [...parsed.special.filter((s) => !originals.includes(s)), ...parsed.resource.filter((s) => !scopesCover(granted, s)).map((s) => s.raw)];
+  if (widened[0]) throw new OAuthError('invalid_scope', `scope ${widened[0]} was not granted; a refresh may only narrow the scope`);
+  return [...parsed.special, ...parsed.resource.map((s) => s.raw)].join(' ');
 }

@@ -97,3 +97,9 @@ export async function rotateClientSecret(q: Queryable, clientId: string, now = n
 export async function clientSecretHash(q: Queryable, clientId: string): Promise<string | undefined> {
   return (await q.query<{ h: string | null }>('SELECT secret_hash AS h FROM clients WHERE client_id = $1', [clientId]))[0]?.h ?? undefined;
 }
+
+/** Whether an active client registered this browser origin (CORS preflight of the token endpoint). */
+export async function originRegistered(q: Queryable, origin: string): Promise<boolean> {
+  const rows = await q.query(`SELECT 1 FROM clients WHERE $1 = ANY(cors_origins) AND status = 'active' LIMIT 1`, [origin]);
+  return rows.length > 0;
+}
