@@ -23,6 +23,7 @@ import { AccessTokenVerifier } from './auth/access-token-verifier.ts';
 import { authorizeEndpoint } from './auth/authorize-endpoint.ts';
 import { Sessions } from './auth/session.ts';
 import { registerWeb } from './ui/web.ts';
+import { capabilitySecurity, openidConfigurationEndpoint, smartConfigurationEndpoint } from './auth/discovery.ts';
 import { introspectionEndpoint } from './auth/introspection-endpoint.ts';
 import { revocationEndpoint } from './auth/revocation-endpoint.ts';
 import { userinfoEndpoint } from './auth/userinfo-endpoint.ts';
@@ -50,7 +51,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   const fhirBase = `${config.baseUrl}/fhir`;
   const resources = new ResourceService(db, { fhirBase });
   const bundles = new BundleService(resources, fhirBase);
-  const capability = JSON.stringify(buildCapabilityStatement({ fhirBase, softwareVersion: VERSION }));
+  const capability = JSON.stringify(buildCapabilityStatement({ fhirBase, softwareVersion: VERSION, security: capabilitySecurity(config.baseUrl) }));
   await ensureSigningKeys(db);
   const keys = new KeyRing(db);
   const revocations = new RevocationList(db);
@@ -61,6 +62,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   await app.register(
     async (fhir) => {
       installFhirErrorHandlers(fhir);
+      await fhir.register(smartConfigurationEndpoint, { baseUrl: config.baseUrl });
       await fhir.register(fhirRoutes, {
         resources,
         bundles,
@@ -76,6 +78,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   const sessions = new Sessions(db, secure);
   await app.register(authorizeEndpoint, { db, sessions, fhirBase });
   await app.register(jwksEndpoint, { db });
+  await app.register(openidConfigurationEndpoint, { baseUrl: config.baseUrl });
   await app.register(tokenEndpoint, { db, keys, revocations, baseUrl: config.baseUrl });
   await app.register(introspectionEndpoint, { db, verifier, baseUrl: config.baseUrl, adminToken: config.adminToken });
   await app.register(revocationEndpoint, { db, verifier, revocations, baseUrl: config.baseUrl });
