@@ -9,6 +9,7 @@ import { loadConfig, SANDBOX_ADMIN_TOKEN, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
 import { buildApp } from '../app.ts';
+import { ensureSandboxUsers } from './sandbox-users.ts';
 import { ResourceService } from '../fhir/resource-service.ts';
 import { BundleService } from '../fhir/bundle-service.ts';
 import { Loader } from './loader.ts';
@@ -100,6 +101,8 @@ async function serve(config: Config, db: Database): Promise<void> {
     if (config.adminToken === SANDBOX_ADMIN_TOKEN) process.stdout.write(`Admin API token: '${SANDBOX_ADMIN_TOKEN}' (the development value; set FIREKEEPER_ADMIN_TOKEN to change it).\n`);
     const [{ n }] = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM resources WHERE type = 'Patient'");
     if (n === '0') await seed(db, config, DEFAULT_SANDBOX_PATIENTS, 'firekeeper');
+    const users = await ensureSandboxUsers(db);
+    process.stdout.write(`Sample users (development passwords):\n${users.map((u) => `  ${u.username.padEnd(10)} ${u.password.padEnd(18)} ${u.name}${u.fhirUser ? ` (${u.fhirUser})` : ''}\n`).join('')}`);
   }
   const app = await buildApp({ config, db });
   await app.listen({ host: config.host, port: config.port });
@@ -107,7 +110,7 @@ async function serve(config: Config, db: Database): Promise<void> {
   if (config.tls) process.stdout.write('Serving HTTPS (TLS 1.2 or newer).\n');
   else if (config.insecureHttp) process.stdout.write(`WARNING: serving plain HTTP on ${config.host} (--insecure-http): tokens and health data cross the network unencrypted.\n`);
   else process.stdout.write(`Serving plain HTTP on loopback (${config.host}) only.\n`);
-  process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:           ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  Patients:            ${config.baseUrl}/fhir/Patient\n`);
+  process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:           ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  SMART discovery:     ${config.baseUrl}/fhir/.well-known/smart-configuration\n  Authorize:           ${config.baseUrl}/auth/authorize\n  Token:               ${config.baseUrl}/auth/token\n`);
   const stop = async () => {
     await app.close();
     await db.close();
