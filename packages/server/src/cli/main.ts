@@ -10,6 +10,9 @@ import { openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
 import { buildApp } from '../app.ts';
 import { ensureSandboxUsers } from './sandbox-users.ts';
+import { issueAccessToken } from '../auth/access-token.ts';
+import { KeyRing } from '../auth/key-ring.ts';
+import { parseScopeString } from '../access/scope-grammar.ts';
 import { ResourceService } from '../fhir/resource-service.ts';
 import { BundleService } from '../fhir/bundle-service.ts';
 import { Loader } from './loader.ts';
@@ -25,6 +28,8 @@ commands:
   import FILE|DIR...         load FHIR Bundles (.json) and NDJSON (.ndjson)
   migrate                    apply database migrations and exit
   clients …                  register and manage apps (firekeeper clients --help)
+  token [--scope S]... [--lifetime SECONDS]
+                             sandbox only: print an access token for curl (default scope system/*.rs, 3600 s)
   keys list                  show the signing keys in use
   keys rotate [--overlap S]  add new signing keys; the old ones stay published for S seconds (default 3600,
                              at least the longest lifetime of a signed token)
@@ -50,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       database: { type: 'string' }, 'base-url': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       mode: { type: 'string' }, patients: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      'log-level': { type: 'string' }, overlap: { type: 'string' },
+      'log-level': { type: 'string' }, overlap: { type: 'string' }, lifetime: { type: 'string' },
       ...CLIENTS_OPTIONS,
       'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'insecure-http': { type: 'boolean' }, 'trust-proxy': { type: 'string' },
       'admin-token': { type: 'string' },
@@ -81,6 +86,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'clients':
       await clientsCommand(db, rest[0], rest[1], values, (text) => process.stdout.write(text));
+      return db.close();
+    case 'token':
+      await printToken(db, config, values.scope ?? ['system/*.rs'], values.lifetime ?? '3600');
       return db.close();
     case 'keys':
       await keys(db, rest[0], values.overlap);
@@ -118,6 +126,20 @@ async function serve(config: Config, db: Database): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** A sandbox convenience: a real access token, minted directly (production tokens come from the token endpoint). */
+async function printToken(db: Database, config: Config, scopes: string[], lifetime: string): Promise<void> {
+  if (config.mode !== 'sandbox') throw new Error('firekeeper token works in sandbox mode only; in production, get tokens from the token endpoint');
+  const seconds = Number(lifetime);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400) throw new Error('--lifetime must be 1 to 86400 seconds');
+  const invalid = parseScopeString(scopes.join(' ')).invalid[0];
+  if (invalid) throw new Error(`invalid scope ${invalid.raw}: ${invalid.reason}`);
+  await ensureSigningKeys(db);
+  const { token } = await issueAccessToken(new KeyRing(db), {
+    issuer: config.baseUrl, audience: `${config.baseUrl}/fhir`, clientId: 'firekeeper-cli', subject: 'firekeeper-cli', scope: scopes.join(' '), lifetimeSeconds: seconds,
+  });
+  process.stdout.write(`${token}\n`);
 }
 
 async function keys(db: Database, action: string | undefined, overlap = '3600'): Promise<void> {

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { TEST_DATABASE_URL, TEST_ENGINE } from '../../test-support/database.ts';
 import { clientCredentialsForm, newClientKey } from '../../test-support/backend-client.ts';
+import { decodeJwt } from 'jose';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fk-cli-'));
@@ -99,6 +100,18 @@ describe('firekeeper CLI', () => {
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /invalid_redirect_uri: .*https/);
     assert.equal(firekeeper('clients', 'show', 'nope').status, 1);
+  });
+
+  it('token prints a sandbox access token and refuses production and bad scopes', () => {
+    const printed = firekeeper('token', '--scope', 'patient/Observation.rs', '--lifetime', '60');
+    assert.equal(printed.status, 0, printed.stderr);
+    const claims = decodeJwt(printed.stdout.trim());
+    assert.equal(claims.scope, 'patient/Observation.rs');
+    assert.equal(claims.exp! - claims.iat!, 60);
+    const production = firekeeper('token', '--mode', 'production', '--admin-token', 'a'.repeat(40));
+    assert.equal(production.status, 1);
+    assert.match(production.stderr, /sandbox mode only/);
+    assert.equal(firekeeper('token', '--scope', 'patient/Foo.rs').status, 1);
   });
 
   it('serve listens, prints the URLs and answers FHIR requests made with a backend service token', async () => {
