@@ -5,7 +5,7 @@ import type { KeyRing } from './key-ring.ts';
 import type { User } from './users/user-store.ts';
 
 export const ID_TOKEN_ALG = 'RS256';
-const ID_TOKEN_LIFETIME_S = 3600;
+export const ID_TOKEN_LIFETIME_S = 3600;
 
 export interface IdTokenInput {
   issuer: string;

@@ -24,7 +24,8 @@ export function installOAuthErrorHandler(app: FastifyInstance, opts: OAuthErrorH
     if (!oauth) request.log.error({ err }, `${opts.name} error`);
     const error = oauth ?? new OAuthError('server_error', 'internal error', 500);
     for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
-    if (error.status === 401 && !error.headers['WWW-Authenticate']) reply.header('WWW-Authenticate', challenge(opts.realm, error.code));
+    // RFC 6750 §3: a refused Bearer credential gets a Bearer challenge; a Basic one brings its own (RFC 6749 §5.2).
+    if (error.status === 401 && error.code === 'invalid_token' && !error.headers['WWW-Authenticate']) reply.header('WWW-Authenticate', challenge(opts.realm, error.code));
     return reply.code(error.status).header('Cache-Control', 'no-store').header('Pragma', 'no-cache').send(error.toJSON());
   });
 }

@@ -12,6 +12,7 @@ import { buildApp } from '../app.ts';
 import { ensureSandboxUsers } from './sandbox-users.ts';
 import { issueAccessToken } from '../auth/access-token.ts';
 import { KeyRing } from '../auth/key-ring.ts';
+import { ID_TOKEN_LIFETIME_S } from '../auth/id-token.ts';
 import { parseScopeString } from '../access/scope-grammar.ts';
 import { ResourceService } from '../fhir/resource-service.ts';
 import { BundleService } from '../fhir/bundle-service.ts';
@@ -31,8 +32,8 @@ commands:
   token [--scope S]... [--lifetime SECONDS]
                              sandbox only: print an access token for curl (default scope system/*.rs, 3600 s)
   keys list                  show the signing keys in use
-  keys rotate [--overlap S]  add new signing keys; the old ones stay published for S seconds (default 3600,
-                             at least the longest lifetime of a signed token)
+  keys rotate [--overlap S]  add new signing keys; the old ones stay published for S seconds (default: the
+                             longest lifetime of a signed token, so none is rejected early)
 
 options:
   --database URL|DIR   postgres://… or a folder for the embedded database (env DATABASE_URL; default .firekeeper/data)
@@ -142,11 +143,19 @@ async function printToken(db: Database, config: Config, scopes: string[], lifeti
   process.stdout.write(`${token}\n`);
 }
 
-async function keys(db: Database, action: string | undefined, overlap = '3600'): Promise<void> {
+/** The longest a token signed now can stay valid: an id_token, or the longest access-token lifetime of any client. */
+async function longestTokenLifetime(db: Database): Promise<number> {
+  const [row] = await db.query<{ s: number | null }>('SELECT max(access_token_lifetime) AS s FROM clients');
+  return Math.max(ID_TOKEN_LIFETIME_S, Number(row?.s ?? 0));
+}
+
+async function keys(db: Database, action: string | undefined, overlap: string | undefined): Promise<void> {
   await ensureSigningKeys(db);
   if (action === 'rotate') {
-    const seconds = Number(overlap);
+    const longest = await longestTokenLifetime(db);
+    const seconds = overlap === undefined ? longest : Number(overlap);
     if (!Number.isInteger(seconds) || seconds < 0) throw new Error('--overlap must be a whole number of seconds');
+    if (seconds < longest) process.stdout.write(`warning: tokens live up to ${longest} s; tokens signed by the previous keys stop verifying after ${seconds} s\n`);
     await pruneRetiredKeys(db);
     const kids = await rotateSigningKeys(db, seconds);
     process.stdout.write(`new signing keys: ${kids.join(', ')}; previous keys stay published for ${seconds} s\n`);

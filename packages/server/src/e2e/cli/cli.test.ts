@@ -79,6 +79,8 @@ describe('firekeeper CLI', () => {
     assert.equal(rotated.status, 0, rotated.stderr);
     assert.match(rotated.stdout, /previous keys stay published for 60 s/);
     assert.equal(rotated.stdout.split('\n').filter((l) => / retiring until /.test(l)).length, 2);
+    assert.match(rotated.stdout, /warning: tokens live up to 3600 s/);
+    assert.match(firekeeper('keys', 'rotate').stdout, /previous keys stay published for 3600 s/, 'by default, the longest token lifetime');
     assert.equal(firekeeper('keys', 'rotate', '--overlap', 'soon').status, 1);
   });
 
