@@ -334,6 +334,20 @@ describe('authorization request errors', () => {
     assert.equal(errorFrom((await begin(otherApp, { prompt: 'none' }, flow.browser)).page).error, 'consent_required');
   });
 
+  it('prompt=login asks for the password again even with a live session', async () => {
+    const first = await patientCode();
+    const again = await begin(publicApp, { prompt: 'login' }, first.browser);
+    assert.match(again.page.html, /<label for="password">Password<\/label>/);
+    codeFrom(await signIn(again, 'ada'));
+  });
+
+  it('a pending or suspended app gets an error page', async () => {
+    const pending = (await registerClient(t.db, { name: 'Pending', type: 'public', redirectUris: [REDIRECT], scopes: ['patient/*.rs'], status: 'pending' })).client.clientId;
+    const page = (await begin(pending)).page;
+    assert.equal(page.status, 400);
+    assert.match(page.html, /waiting for approval/);
+  });
+
   it('deny returns access_denied; a form without the CSRF token is refused', async () => {
     const flow = await begin(publicApp, { prompt: 'consent' });
     const consent = await signIn(flow, 'ada');
