@@ -225,6 +225,20 @@ describe('authorization code flow', () => {
     assertOAuthError(await token({ grant_type: 'refresh_token', refresh_token: third.json.refresh_token, client_id: publicApp }), 400, 'invalid_grant', /already used|revoked/);
   });
 
+  it('refresh: a public client may send just the refresh token (RFC 6749 §6); a confidential one must authenticate', async () => {
+    const flow = await patientCode();
+    const first = (await exchange(flow.code, flow.verifier)).json;
+    const bare = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
+    assert.equal(bare.status, 200, bare.text);
+    assertOAuthError(await token({ grant_type: 'refresh_token', refresh_token: 'unknown' }), 400, 'invalid_grant');
+    const flow2 = await begin(secretApp.id, {}, flow.browser);
+    const consent = flow2.page;
+    const code = codeFrom(consent.url.startsWith(REDIRECT) ? consent : await flow2.browser.submit(consent, { decision: 'allow', scope: scopeCheckboxes(consent.html).filter((c) => c.checked).map((c) => c.value) }));
+    const confidential = (await exchange(code, flow2.verifier, secretApp.id, { client_secret: secretApp.secret })).json;
+    assertOAuthError(await token({ grant_type: 'refresh_token', refresh_token: confidential.refresh_token }), 401, 'invalid_client');
+    assert.equal((await token({ grant_type: 'refresh_token', refresh_token: confidential.refresh_token, client_id: secretApp.id, client_secret: secretApp.secret })).status, 200, 'the refused request did not consume it');
+  });
+
   it('a code works once; a second use revokes what the first issued', async () => {
     const flow = await patientCode();
     const ok = await exchange(flow.code, flow.verifier);

@@ -31,6 +31,11 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
+/** Whether the request carries any client identification (Basic, a secret, an assertion or a client_id). */
+export function presentsClientCredentials(request: FastifyRequest, form: URLSearchParams): boolean {
+  return /^Basic\s/i.test(request.headers.authorization ?? '') || ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'].some((p) => form.has(p));
+}
+
 export async function authenticateClient(q: Queryable, request: FastifyRequest, form: URLSearchParams, ctx: { tokenEndpoint: string }): Promise<AuthenticatedClient> {
   const authorization = request.headers.authorization;
   const usesBasic = /^Basic\s/i.test(authorization ?? '');

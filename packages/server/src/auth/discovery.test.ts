@@ -178,6 +178,8 @@ describe('discovery documents', () => {
     const oidc = (await t.request('GET', '/.well-known/openid-configuration', undefined, { authorization: undefined })).json;
     for (const key of ['issuer', 'jwks_uri', 'authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'userinfo_endpoint']) assert.equal(oidc[key], config[key], key);
     assert.deepEqual(oidc.id_token_signing_alg_values_supported, ['RS256']);
+    for (const key of ['introspection_endpoint', 'revocation_endpoint']) assert.equal(oidc[key], config[key], key);
+    assert.deepEqual((await t.request('GET', '/.well-known/oauth-authorization-server', undefined, { authorization: undefined })).json, oidc, 'RFC 8414 metadata');
     const metadata = (await t.request('GET', '/fhir/metadata', undefined, { authorization: undefined })).json;
     const security = metadata.rest[0].security;
     assert.equal(security.service[0].coding[0].code, 'SMART-on-FHIR');

@@ -15,6 +15,7 @@ import { USERINFO_PATH } from './userinfo-endpoint.ts';
 
 export const SMART_CONFIGURATION_PATH = '/.well-known/smart-configuration';
 export const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
+export const OAUTH_METADATA_PATH = '/.well-known/oauth-authorization-server'; // RFC 8414 §3
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
@@ -69,11 +70,10 @@ export function smartConfiguration(baseUrl: string): Record<string, unknown> {
   };
 }
 
-/** OpenID Connect Discovery 1.0 §3. */
+/** OpenID Connect Discovery 1.0 §3, with the RFC 8414 fields (introspection, revocation) generic clients look for. */
 export function openidConfiguration(baseUrl: string): Record<string, unknown> {
-  const { introspection_endpoint: _i, revocation_endpoint: _r, ...oidc } = endpoints(baseUrl);
   return {
-    ...oidc,
+    ...endpoints(baseUrl),
     scopes_supported: [...IDENTITY_SCOPES, ...CONTEXT_SCOPES],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -119,4 +119,5 @@ export async function smartConfigurationEndpoint(app: FastifyInstance, opts: { b
 
 export async function openidConfigurationEndpoint(app: FastifyInstance, opts: { baseUrl: string }): Promise<void> {
   serveJson(app, OPENID_CONFIGURATION_PATH, openidConfiguration(opts.baseUrl));
+  serveJson(app, OAUTH_METADATA_PATH, openidConfiguration(opts.baseUrl));
 }

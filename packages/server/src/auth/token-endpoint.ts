@@ -6,8 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseScopeString, scopesCover } from '../access/scope-grammar.ts';
 import type { Database } from '../store/database.ts';
 import { issueAccessToken, type TokenContext } from './access-token.ts';
-import { authenticateClient, type AuthenticatedClient } from './client-authentication.ts';
-import { originRegistered, type Client } from './clients/client-store.ts';
+import { authenticateClient, presentsClientCredentials, type AuthenticatedClient } from './client-authentication.ts';
+import { getClient, originRegistered, type Client } from './clients/client-store.ts';
 import { oauthForm, registerFormParser } from './form-body.ts';
 import { findRefreshToken, issueRefreshToken, recordAccessToken, redeemCode, revokeGrant, useRefreshToken, type Grant } from './grant-store.ts';
 import { issueIdToken } from './id-token.ts';
@@ -55,7 +55,9 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
     const grantType = form.get('grant_type');
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
     if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
-    const auth = await authenticateClient(db, request, form, { tokenEndpoint: tokenUrl });
+    const auth = grantType === 'refresh_token' && !presentsClientCredentials(request, form)
+      ? await publicClientOfRefreshToken(form.get('refresh_token'))
+      : await authenticateClient(db, request, form, { tokenEndpoint: tokenUrl });
     allowOrigin(request, reply, auth.client);
     if (!auth.client.grantTypes.includes(grantType as never)) throw new OAuthError('unauthorized_client', `this client may not use the ${grantType} grant`);
     const body = grantType === 'client_credentials' ? await clientCredentials(auth, form)
@@ -63,6 +65,20 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
       : await refreshToken(auth, form);
     return noStore(reply).send(body);
   });
+
+  /**
+   * RFC 6749 §6: only confidential clients must authenticate to refresh; a public client may send just the refresh
+   * token (fhirclient does), which then names the client. A confidential client's token still needs its credentials.
+   */
+  async function publicClientOfRefreshToken(presented: string | null): Promise<AuthenticatedClient> {
+    if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
+    const live = await findRefreshToken(db, presented);
+    if (!live) throw invalidGrant('the refresh token is unknown, expired, revoked, or was issued to another client');
+    const client = await getClient(db, live.grant.clientId);
+    if (client?.authMethod !== 'none') throw new OAuthError('invalid_client', 'client authentication is required for this client', 401);
+    if (client.status !== 'active') throw new OAuthError('invalid_client', `client is ${client.status}`, 401);
+    return { client, method: 'none' };
+  }
 
   async function clientCredentials(auth: AuthenticatedClient, form: URLSearchParams) {
     if (auth.method !== 'private_key_jwt') throw new OAuthError('invalid_client', 'client_credentials needs private_key_jwt client authentication', 401);
