@@ -3,22 +3,27 @@
 //
 //   --fresh            reseed the datasets even when a cached database exists
 //   --skip-10k         skip the 10,000-patient dataset (its seed takes long)
-//   --only=R,S         run only these scenarios (R read, S search, C create, T transaction)
+//   --only=R,S         run only these scenarios (R read, S search, C create, T transaction, K token issuance)
 //   --duration=15 --warmup=3 --connections=10
 //   --cpu-prof         profile the server (a folder of .cpuprofile files per scenario in bench/results/profiles/)
 //   --prepare          only create (or check) the datasets, measure nothing
 //   --wait-idle=60     before each scenario, wait up to this many seconds for other processes to go quiet
+//   --k-alg=ES384      K: the client's key algorithm (ES384, RS384, ES256, RS256)
+//   --k-rate=12000     K: pre-sign assertions for at most this many requests per second (see bench/auth.ts)
 import { parseArgs } from 'node:util';
 import { cpus, totalmem, release, platform } from 'node:os';
 import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { cloneDataset, dropDataset, ensureDataset, formatDuration, postgresVersion, resourceCounts, type Dataset } from './datasets.ts';
 import { measure } from './load.ts';
 import { backgroundLoad } from './cpu.ts';
 import { freePort, HOST, startNode, stop, stopAll, waitForHttp, type Child } from './processes.ts';
 import { evaluateTargets, formatCpu, formatResults, formatTargets, writeResults, type Row } from './report.ts';
-import { ALL_SCENARIOS, fhirScenario, helloScenario, minimalReadScenario, preflight, type Scenario, type ScenarioName } from './scenarios.ts';
+import { ALL_SCENARIOS, fhirScenario, helloScenario, minimalReadScenario, preflight, tokenScenario, type Scenario, type ScenarioName } from './scenarios.ts';
 import { WRITER_PATIENTS } from './fixtures.ts';
+import { MAX_K_RUN_SECONDS, mintAccessToken, presignAssertions, TOKEN_PATH, verifyRate } from './auth.ts';
+import type { AssertionAlg } from '../packages/server/src/test-support/backend-client.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +36,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'wait-idle': { type: 'string', default: '0' },
     prepare: { type: 'boolean', default: false },
+    'k-alg': { type: 'string', default: 'ES384' },
+    'k-rate': { type: 'string', default: '12000' },
   },
 });
 const only = (values.only?.split(',').map((s) => s.trim().toUpperCase()) ?? ALL_SCENARIOS) as ScenarioName[];
@@ -41,6 +48,10 @@ const load = {
   connections: bounded('connections', values.connections!, 1, 200),
 };
 const waitIdleSeconds = bounded('wait-idle', values['wait-idle']!, 0, 3600);
+const K_ALGS: AssertionAlg[] = ['ES384', 'RS384', 'ES256', 'RS256'];
+const kAlg = values['k-alg']!.toUpperCase() as AssertionAlg;
+if (!K_ALGS.includes(kAlg)) throw new Error(`--k-alg must be one of ${K_ALGS.join(', ')}`);
+const kRate = bounded('k-rate', values['k-rate']!, 100, 100_000);
 const PROFILE_DIR = join('bench', 'results', 'profiles');
 
 function bounded(name: string, v: string, min: number, max: number): number {
@@ -72,12 +83,18 @@ async function startServer(name: string, args: string[], readyPath: string, node
   return { child, base };
 }
 
-function startFirekeeper(ds: Dataset, profileName?: string) {
+/** A Firekeeper server on `ds`, and an access token for it (its issuer is the `--base-url` the child gets). */
+async function startFirekeeper(ds: Dataset, profileName?: string): Promise<{ child: Child; base: string; token: string }> {
   // One folder per scenario: V8 writes a profile per thread (tsx's loader runs in a thread of its own).
   const flags = profileName ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, profileName)] : [];
-  return startServer(`firekeeper (${ds.dbName})`, [
-    'packages/server/src/cli/main.ts', 'serve', '--database', ds.url, '--host', HOST, '--log-level', 'warn', '--mode', 'production',
-  ], '/fhir/metadata', flags);
+  const port = await freePort();
+  const base = `http://${HOST}:${port}`;
+  const child = startNode(`firekeeper (${ds.dbName})`, [
+    'packages/server/src/cli/main.ts', 'serve', '--database', ds.url, '--host', HOST, '--port', String(port), '--base-url', base,
+    '--log-level', 'warn', '--mode', 'production', '--admin-token', randomBytes(24).toString('base64url'), // production mode requires one (unused here)
+  ], { nodeFlags: flags });
+  await waitForHttp(child, `${base}/fhir/metadata`); // the server has migrated the database and created its signing keys
+  return { child, base, token: await mintAccessToken(ds.url, base) };
 }
 
 /** Cores kept busy by other processes; waits (up to --wait-idle seconds) for it to drop below a quarter core. */
@@ -105,7 +122,7 @@ async function runScenario(base: string, scenario: Scenario, { label, server, pa
   const row: Row = { scenario: label, description: scenario.description, patients };
   console.log(`[${label}] ${scenario.description}: ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s, ${load.connections} connections`);
   row.backgroundCores = await quietMachine(label);
-  const problem = await preflight(base, scenario);
+  const problem = await preflight(base, scenario); // throws when the credentials are refused (401)
   if (problem) {
     row.failure = `preflight: ${problem}`;
     console.log(`[${label}] FAILED ${row.failure}`);
@@ -114,17 +131,43 @@ async function runScenario(base: string, scenario: Scenario, { label, server, pa
   const m = await measure({ url: base, requests: scenario.requests, serverPid: server.proc.pid, database, ...load });
   row.measurement = m;
   if (!m.ok) row.failure = `${m.non2xx} non-2xx responses ${JSON.stringify(m.statusCodes)}, ${m.errors} connection errors (${m.timeouts} timeouts)`;
+  const afterRun = scenario.afterRun?.();
+  if (afterRun) row.failure = row.failure ? `${afterRun}; ${row.failure}` : afterRun;
   const cpu = m.cpu ? ` | CPU ms/request: server ${m.cpu.serverMsPerRequest}, postgres ${m.cpu.postgresMsPerRequest}, load generator ${m.cpu.loadGeneratorMsPerRequest}; other processes ${m.cpu.otherCoresBusy} cores` : '';
   console.log(`[${label}] ${m.rps} req/s, p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms${cpu}${row.failure ? ` — FAILED: ${row.failure}` : ''}`);
   return row;
 }
 
 /** The Patients the write scenarios reference (PUT, so creating them again changes nothing that matters). */
-async function ensureWriterPatients(base: string): Promise<void> {
+async function ensureWriterPatients(base: string, token: string): Promise<void> {
   for (const p of WRITER_PATIENTS) {
-    const res = await fetch(`${base}/fhir/Patient/${p.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(p), signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${base}/fhir/Patient/${p.id}`, {
+      method: 'PUT', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` }, body: JSON.stringify(p), signal: AbortSignal.timeout(30_000),
+    });
     if (!res.ok) throw new Error(`PUT Patient/${p.id}: HTTP ${res.status} ${await res.text()}`);
   }
+}
+
+/**
+ * K: registers a backend-service client in `ds` and signs its assertions before the load starts, enough for the
+ * whole run (warm-up included) at the smaller of --k-rate and what this machine's cores could verify (+25% for noise).
+ */
+async function kScenario(ds: Dataset, base: string): Promise<Scenario> {
+  if (load.warmupSeconds + load.durationSeconds > MAX_K_RUN_SECONDS) {
+    throw new Error(`K: --warmup + --duration must not exceed ${MAX_K_RUN_SECONDS} s (client assertions are valid for at most 5 minutes and are all signed first)`);
+  }
+  const cores = cpus().length;
+  const perCore = verifyRate(kAlg);
+  const rate = Math.round(Math.min(kRate, 1.25 * cores * perCore));
+  const count = Math.ceil((load.warmupSeconds + load.durationSeconds) * rate) + 10;
+  console.log(`[K] signing ${count} ${kAlg} client assertions for ${rate} req/s (${load.warmupSeconds + load.durationSeconds} s; one core verifies ${Math.round(perCore)}/s)…`);
+  const pool = await presignAssertions(ds.url, `${base}${TOKEN_PATH}`, kAlg, count, rate);
+  console.log(`[K] signed in ${pool.signSeconds.toFixed(1)} s (client ${pool.clientId})`);
+  const validFor = (pool.firstExpiry - Date.now()) / 1000;
+  if (validFor < load.warmupSeconds + load.durationSeconds + 15) {
+    throw new Error(`K: the assertions expire in ${Math.round(validFor)} s, before the run ends: use a shorter --duration/--warmup (or a lower --k-rate)`);
+  }
+  return tokenScenario(pool, kAlg);
 }
 
 /** Runs scenarios against a Firekeeper server on `ds` (a server per scenario when profiling). */
@@ -132,10 +175,13 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
   const rows: Row[] = [];
   const groups = values['cpu-prof'] ? names.map((n) => [n]) : [names];
   for (const group of groups) {
-    const { child, base } = await startFirekeeper(ds, values['cpu-prof'] ? `${label(group[0]!)}-${Date.now()}` : undefined);
+    const { child, base, token } = await startFirekeeper(ds, values['cpu-prof'] ? `${label(group[0]!)}-${Date.now()}` : undefined);
     try {
-      if (group.some((n) => n === 'C' || n === 'T')) await ensureWriterPatients(base);
-      for (const name of group) rows.push(await runScenario(base, fhirScenario(name, ds.patientIds), { label: label(name), server: child, patients: ds.patients, database: ds.dbName }));
+      if (group.some((n) => n === 'C' || n === 'T')) await ensureWriterPatients(base, token);
+      for (const name of group) {
+        const scenario = name === 'K' ? await kScenario(ds, base) : fhirScenario(name, ds.patientIds, token);
+        rows.push(await runScenario(base, scenario, { label: label(name), server: child, patients: ds.patients, database: ds.dbName }));
+      }
     } finally {
       await stop(child, 15_000); // a profile is written on exit
     }
@@ -143,10 +189,10 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
   return rows;
 }
 
-/** The read scenarios run on the dataset itself; the write scenarios on a copy that is dropped afterwards. */
+/** The read scenarios run on the dataset itself; the write scenarios (K registers a client) on a copy that is dropped afterwards. */
 async function runAll(ds: Dataset, names: ScenarioName[], label: (n: ScenarioName) => string): Promise<Row[]> {
   const reads = names.filter((n) => n === 'R' || n === 'S');
-  const writes = names.filter((n) => n === 'C' || n === 'T');
+  const writes = names.filter((n) => n === 'C' || n === 'T' || n === 'K');
   const rows = reads.length ? await runFirekeeper(ds, reads, label) : [];
   if (writes.length) {
     console.log(`copying ${ds.dbName} for the write scenarios…`);
@@ -201,7 +247,7 @@ async function main(): Promise<number> {
   }
   const targets = evaluateTargets(rows);
   const finishedAt = new Date();
-  const file = writeResults({ startedAt, finishedAt, machine, options: { ...load, waitIdleSeconds, only, skip10k: values['skip-10k'], fresh: values.fresh }, datasets, results: rows, targets, error }, startedAt);
+  const file = writeResults({ startedAt, finishedAt, machine, options: { ...load, waitIdleSeconds, only, skip10k: values['skip-10k'], fresh: values.fresh, kAlg, kRate }, datasets, results: rows, targets, error }, startedAt);
   console.log(`\n${formatResults(rows)}\n\n${formatCpu(rows)}\n\n${formatTargets(targets)}\n\nresults: ${file} (${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)})`);
   return error || rows.some((r) => r.failure) ? 1 : 0;
 }

@@ -1,10 +1,14 @@
 // The measured scenarios: the request sequence autocannon sends, and a one-request preflight that checks
 // the response is the right kind (a 200 with an empty search Bundle would otherwise look like a fast server).
+// FHIR requests carry `Authorization: Bearer <token>` (minted by bench/auth.ts); K posts pre-signed client assertions.
 import type autocannon from 'autocannon';
 import { transactionBundle, vitalSign, WRITER_PATIENTS } from './fixtures.ts';
+import { TOKEN_PATH, type PresignedAssertions } from './auth.ts';
 
-export type ScenarioName = 'R' | 'S' | 'C' | 'T';
-export const ALL_SCENARIOS: ScenarioName[] = ['R', 'S', 'C', 'T'];
+export type ScenarioName = 'R' | 'S' | 'C' | 'T' | 'K';
+export const ALL_SCENARIOS: ScenarioName[] = ['R', 'S', 'C', 'T', 'K'];
+/** The scenarios that send FHIR requests (with a Bearer token). */
+export type FhirScenarioName = Exclude<ScenarioName, 'K'>;
 
 export interface Scenario {
   name: string;
@@ -14,10 +18,20 @@ export interface Scenario {
   check: (status: number, body: string) => string | undefined;
   /** The request the preflight sends (the sequence's next request). */
   sample: () => { method: string; path: string; headers: Record<string, string>; body?: string };
+  /** After the measurement: a problem with the run itself (K ran out of pre-signed assertions), if any. */
+  afterRun?: () => string | undefined;
 }
 
 const ACCEPT = { accept: 'application/fhir+json' };
 const JSON_HEADERS = { ...ACCEPT, 'content-type': 'application/fhir+json' };
+const FORM_HEADERS = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+
+interface HeaderOptions {
+  /** Added to every request (the Authorization header). */
+  headers?: Record<string, string>;
+  /** The headers of a request with a body (default: FHIR JSON). */
+  bodyHeaders?: Record<string, string>;
+}
 
 /** A scenario whose single request is rebuilt for every send by `next(n)`, n counting across connections. */
 function rotating(
@@ -25,11 +39,12 @@ function rotating(
   description: string,
   next: (n: number) => { method: 'GET' | 'POST'; path: string; body?: string },
   check: Scenario['check'],
+  { headers = {}, bodyHeaders = JSON_HEADERS }: HeaderOptions = {},
 ): Scenario {
   let n = 0;
   const build = () => {
     const r = next(n++);
-    return { ...r, headers: { ...(r.body === undefined ? ACCEPT : JSON_HEADERS) } }; // fresh: autocannon adds Content-Length to it
+    return { ...r, headers: { ...(r.body === undefined ? ACCEPT : bodyHeaders), ...headers } }; // fresh: autocannon adds Content-Length to it
   };
   return {
     name,
@@ -55,12 +70,14 @@ const expect = (okStatus: (s: number) => boolean, what: (json: Record<string, un
     return json ? what(json) : `not JSON: ${body.slice(0, 100)}`;
   };
 
-export function fhirScenario(name: ScenarioName, patientIds: string[]): Scenario {
+/** A FHIR scenario; with `accessToken`, every request carries `Authorization: Bearer <accessToken>`. */
+export function fhirScenario(name: FhirScenarioName, patientIds: string[], accessToken?: string): Scenario {
   const pick = (n: number) => patientIds[n % patientIds.length]!;
+  const auth: HeaderOptions = accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } };
   switch (name) {
     case 'R':
       return rotating('R', `GET /fhir/Patient/{id} over ${patientIds.length} ids`, (n) => ({ method: 'GET', path: `/fhir/Patient/${pick(n)}` }),
-        expect((s) => s === 200, (j) => (j.resourceType === 'Patient' ? undefined : `resourceType ${String(j.resourceType)}`)));
+        expect((s) => s === 200, (j) => (j.resourceType === 'Patient' ? undefined : `resourceType ${String(j.resourceType)}`)), auth);
     case 'S':
       return rotating('S', `GET /fhir/Observation?patient={id}&category=vital-signs&_sort=-date&_count=20 over ${patientIds.length} patients`,
         (n) => ({ method: 'GET', path: `/fhir/Observation?patient=${pick(n)}&category=vital-signs&_sort=-date&_count=20` }),
@@ -69,13 +86,13 @@ export function fhirScenario(name: ScenarioName, patientIds: string[]): Scenario
           if (j.resourceType !== 'Bundle' || j.type !== 'searchset') return 'not a searchset Bundle';
           if (entries.length === 0) return 'the search found no Observations (expected some vital signs for a seeded patient)';
           return entries.every((e) => e.resource?.resourceType === 'Observation') ? undefined : 'an entry is not an Observation';
-        }));
+        }), auth);
     case 'C':
       return rotating('C', 'POST /fhir/Observation (vital sign)', (n) => ({
         method: 'POST',
         path: '/fhir/Observation',
         body: JSON.stringify(vitalSign(n, `Patient/${WRITER_PATIENTS[n % WRITER_PATIENTS.length]!.id}`)),
-      }), expect((s) => s === 201, (j) => (j.resourceType === 'Observation' && typeof j.id === 'string' ? undefined : 'no Observation returned')));
+      }), expect((s) => s === 201, (j) => (j.resourceType === 'Observation' && typeof j.id === 'string' ? undefined : 'no Observation returned')), auth);
     case 'T':
       return rotating('T', 'POST /fhir transaction: Patient + 9 Observations (urn:uuid refs)', (n) => ({
         method: 'POST',
@@ -85,8 +102,24 @@ export function fhirScenario(name: ScenarioName, patientIds: string[]): Scenario
         const entries = (j.entry ?? []) as { response?: { status?: string } }[];
         if (j.type !== 'transaction-response' || entries.length !== 10) return 'not a 10-entry transaction-response';
         return entries.every((e) => e.response?.status?.startsWith('201')) ? undefined : 'an entry was not created';
-      }));
+      }), auth);
   }
+}
+
+/**
+ * K: client_credentials token requests, each carrying a pre-signed assertion of its own (a new jti). Should the pool
+ * run out, the last assertion is sent again: the server refuses the replay (401), the run fails, and `afterRun` says why.
+ */
+export function tokenScenario(pool: PresignedAssertions, alg: string): Scenario {
+  let replayed = 0;
+  const scenario = rotating('K', `POST ${TOKEN_PATH} client_credentials, private_key_jwt (${alg} assertion, a new jti per request)`, (n) => {
+    if (n >= pool.bodies.length) replayed++;
+    return { method: 'POST', path: TOKEN_PATH, body: pool.bodies[Math.min(n, pool.bodies.length - 1)]! };
+  }, expect((s) => s === 200, (j) => (typeof j.access_token === 'string' && j.token_type === 'Bearer' ? undefined : 'no Bearer access_token in the response')),
+  { bodyHeaders: FORM_HEADERS });
+  scenario.afterRun = () => replayed === 0 ? undefined
+    : `ran out of pre-signed assertions (${pool.bodies.length}, sized for ${pool.sizedForRate} req/s): ${replayed} requests replayed one; raise --k-rate`;
+  return scenario;
 }
 
 export function helloScenario(): Scenario {
@@ -99,13 +132,25 @@ export function minimalReadScenario(patientIds: string[]): Scenario {
   return { ...r, name: 'minimal-read', description: `node:http + pg Pool(10), same SELECT as readCurrent, over ${patientIds.length} ids` };
 }
 
-/** Sends the scenario's next request once and checks the response. */
+/** The benchmark's own credentials were refused: everything measured after it would be 401s, so the run stops. */
+export class UnauthorizedError extends Error {
+  constructor(scenario: string, challenge: string | null, body: string) {
+    super(`[${scenario}] preflight: HTTP 401, the benchmark's credentials were refused${challenge ? ` (WWW-Authenticate: ${challenge})` : ''}: ${body.slice(0, 300)}`);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** Sends the scenario's next request once and checks the response; throws UnauthorizedError on a 401. */
 export async function preflight(base: string, scenario: Scenario): Promise<string | undefined> {
   const { method, path, headers, body } = scenario.sample();
+  let res: Response;
+  let text: string;
   try {
-    const res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(30_000) });
-    return scenario.check(res.status, await res.text());
+    res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+    text = await res.text();
   } catch (err) {
     return (err as Error).message;
   }
+  if (res.status === 401) throw new UnauthorizedError(scenario.name, res.headers.get('www-authenticate'), text);
+  return scenario.check(res.status, text);
 }

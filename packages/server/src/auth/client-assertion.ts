@@ -128,6 +128,9 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
 }
 
 async function verify(assertion: string, entry: CachedClient, clientId: string, audience: string, now: Date): Promise<JWTPayload> {
+  // SMART Backend Services: a `jku` header is honoured only if it is the JWKS URL registered for the client.
+  const { jku } = decodeProtectedHeader(assertion);
+  if (jku !== undefined && jku !== entry.client.jwksUri) throw invalidClient('client_assertion jku is not the JWKS URL registered for this client');
   const { payload } = await jwtVerify(assertion, entry.keys, {
     algorithms: CLIENT_ASSERTION_ALGS, issuer: clientId, subject: clientId, audience,
     requiredClaims: ['exp', 'jti'], currentDate: now, clockTolerance: CLOCK_TOLERANCE_S,

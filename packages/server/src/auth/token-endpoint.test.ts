@@ -80,6 +80,9 @@ describe('client_credentials with private_key_jwt', () => {
     const hs = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(keys.ES384.clientId).setSubject(keys.ES384.clientId)
       .setAudience(TOKEN_URL).setJti(randomUUID()).setExpirationTime('1m').sign(new TextEncoder().encode('x'.repeat(32)));
     assertError(await token({ client_assertion: hs }), 401, 'invalid_client', /alg HS256/);
+    const withJku = await new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: 'ES384-1', jku: 'https://evil.example/jwks.json' })
+      .setIssuer(keys.ES384.clientId).setSubject(keys.ES384.clientId).setAudience(TOKEN_URL).setJti(randomUUID()).setExpirationTime('1m').sign(keys.ES384.privateKey);
+    assertError(await token({ client_assertion: withJku }), 401, 'invalid_client', /jku/);
   });
 
   it('refuses scopes that are missing, not system/, or not registered; never widens', async () => {

@@ -1,0 +1,115 @@
+// Credentials for the benchmark. The FHIR scenarios send `Authorization: Bearer <token>`, a token minted here with
+// the server's own signing keys (from the dataset's database) for the base URL the server child was started with.
+// Scenario K registers a backend-service client and pre-signs its RFC 7523 client assertions, all before the load
+// starts, in worker threads (one per core), so the timed run measures the token endpoint and nothing else.
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { createVerify, generateKeyPairSync, createSign } from 'node:crypto';
+import { exportJWK } from 'jose';
+import { openDatabase } from '../packages/server/src/store/database.ts';
+import { KeyRing } from '../packages/server/src/auth/key-ring.ts';
+import { issueAccessToken } from '../packages/server/src/auth/access-token.ts';
+import { registerClient } from '../packages/server/src/auth/clients/client-store.ts';
+import { newClientKey, type AssertionAlg } from '../packages/server/src/test-support/backend-client.ts';
+import type { SignJob } from './sign-assertions.ts';
+
+/** The server's token path (auth/token-endpoint.ts `TOKEN_PATH`). */
+export const TOKEN_PATH = '/auth/token';
+export const BENCH_SCOPE = 'system/*.*';
+
+async function withDatabase<T>(url: string, fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ url, poolSize: 1 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * An access token for `baseUrl` (issuer; audience `${baseUrl}/fhir`), signed with the active ES256 key in the
+ * database at `dbUrl`. The server creates its keys when it starts, so call this once it is up.
+ */
+export async function mintAccessToken(dbUrl: string, baseUrl: string, lifetimeSeconds = 24 * 3600): Promise<string> {
+  return withDatabase(dbUrl, async (db) => {
+    const { token } = await issueAccessToken(new KeyRing(db), {
+      issuer: baseUrl, audience: `${baseUrl}/fhir`, clientId: 'bench', subject: 'bench', scope: BENCH_SCOPE, lifetimeSeconds,
+    });
+    return token;
+  });
+}
+
+export interface PresignedAssertions {
+  clientId: string;
+  /** Complete form-encoded token request bodies, one per request, each with an assertion of its own (new jti). */
+  bodies: string[];
+  /** When the first assertion expires (ms since the epoch). */
+  firstExpiry: number;
+  signSeconds: number;
+  /** The rate the pool was sized for (requests per second). */
+  sizedForRate: number;
+}
+
+/** SMART Backend Services allows an assertion `exp` at most 5 minutes ahead; leave a margin for clock reading. */
+const ASSERTION_LIFETIME_S = 290;
+/** Pre-signed assertions must still be valid at the end of the run (they are signed before the warm-up). */
+export const MAX_K_RUN_SECONDS = 240;
+
+/**
+ * Signature verifications per second of CPU time that one core of this machine manages for `alg` (node:crypto,
+ * the same OpenSSL the server's WebCrypto uses; CPU time, so other processes do not lower it). The token endpoint
+ * verifies one signature per request, so it cannot serve more than `cores ×` this.
+ */
+export function verifyRate(alg: AssertionAlg, millis = 300): number {
+  const ec = alg.startsWith('ES');
+  const { privateKey, publicKey } = ec
+    ? generateKeyPairSync('ec', { namedCurve: alg === 'ES384' ? 'P-384' : 'P-256' })
+    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const hash = alg.endsWith('384') ? 'sha384' : 'sha256';
+  const data = Buffer.alloc(400, 'x');
+  const sig = createSign(hash).update(data).sign(privateKey);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let n = 0;
+  while (performance.now() - started < millis) {
+    createVerify(hash).update(data).verify(publicKey, sig);
+    n++;
+  }
+  const used = process.cpuUsage(cpu);
+  return (n * 1e6) / Math.max(1, used.user + used.system);
+}
+
+/**
+ * Registers a backend-service client (key `alg`, scope system/*.*) in the database at `dbUrl` and signs `count`
+ * client assertions for `tokenUrl` with it, spread over one worker thread per core.
+ */
+export async function presignAssertions(dbUrl: string, tokenUrl: string, alg: AssertionAlg, count: number, sizedForRate: number): Promise<PresignedAssertions> {
+  const key = await newClientKey(alg, `bench-${alg}-${Date.now()}`);
+  const clientId = await withDatabase(dbUrl, async (db) => (await registerClient(db, {
+    name: `bench K ${alg}`, type: 'backend-service', jwks: { keys: [key.publicJwk] }, scopes: [BENCH_SCOPE],
+  })).client.clientId);
+  const started = performance.now();
+  const exp = Math.floor(Date.now() / 1000) + ASSERTION_LIFETIME_S;
+  const workers = Math.max(1, cpus().length);
+  const per = Math.ceil(count / workers);
+  const privateJwk = await exportJWK(key.privateKey);
+  const parts = await Promise.all(Array.from({ length: workers }, (_, i) =>
+    signInWorker({ privateJwk, alg, kid: key.kid, clientId, tokenUrl, scope: BENCH_SCOPE, exp, count: Math.max(0, Math.min(per, count - i * per)) })));
+  return { clientId, bodies: parts.flat(), firstExpiry: exp * 1000, signSeconds: (performance.now() - started) / 1000, sizedForRate };
+}
+
+// tsx's loader is not inherited by worker threads on Node 20: the worker registers it, then loads the module.
+const WORKER_SOURCE = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./sign-assertions.ts', import.meta.url).href)}); })`;
+
+function signInWorker(job: SignJob): Promise<string[]> {
+  if (job.count === 0) return Promise.resolve([]);
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: job });
+    worker.once('message', (bodies: string[]) => {
+      resolve(bodies);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`assertion signer exited (code ${code}) before it finished`)));
+  });
+}
