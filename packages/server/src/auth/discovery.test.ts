@@ -17,7 +17,7 @@ const REDIRECT = `${APP}/cb`;
 const PASSWORD = 'discovery-password';
 const ALL_SCOPES = ['openid', 'fhirUser', 'profile', 'email', 'launch', 'launch/patient', 'launch/encounter', 'offline_access', 'online_access', 'patient/*.cruds', 'user/*.cruds'];
 let t: TestApp;
-let config: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON document checked field by field
+let config: Record<string, any>;
 let clients: { public: string; symmetric: { id: string; secret: string }; asymmetric: { id: string; key: ClientKey }; backend: { id: string; key: ClientKey } };
 let doctorId: string;
 
