@@ -27,6 +27,7 @@ import { capabilitySecurity, openidConfigurationEndpoint, smartConfigurationEndp
 import { introspectionEndpoint } from './auth/introspection-endpoint.ts';
 import { revocationEndpoint } from './auth/revocation-endpoint.ts';
 import { userinfoEndpoint } from './auth/userinfo-endpoint.ts';
+import { manageEndpoint } from './auth/manage-endpoint.ts';
 
 export interface AppOptions {
   config: Config;
@@ -77,6 +78,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   await registerWeb(app, { secure });
   const sessions = new Sessions(db, secure);
   await app.register(authorizeEndpoint, { db, sessions, fhirBase });
+  await app.register(manageEndpoint, { db, sessions, revocations });
   await app.register(jwksEndpoint, { db });
   await app.register(openidConfigurationEndpoint, { baseUrl: config.baseUrl });
   await app.register(tokenEndpoint, { db, keys, revocations, baseUrl: config.baseUrl });

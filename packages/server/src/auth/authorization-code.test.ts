@@ -452,6 +452,25 @@ describe('introspection, revocation and userinfo', () => {
     assert.equal((await introspect(fresh.refresh_token)).json.active, true, 'revoking an access token leaves the refresh token');
   });
 
+  it('the management page lists the apps a user authorized and revokes one', async () => {
+    const flow = await patientCode();
+    const tokens = (await exchange(flow.code, flow.verifier)).json;
+    const browser = new TestBrowser(t.app, APP);
+    const login = await browser.go('GET', '/auth/manage');
+    const page = await browser.submit(login, { username: 'ada', password: PASSWORD });
+    assert.match(page.html, /Growth Chart/);
+    assert.match(page.html, /Read and search all of this patient/);
+    const revokeForm = page.html.slice(page.html.indexOf('Growth Chart'));
+    const revoked = await browser.submit({ ...page, html: revokeForm }, {});
+    assert.doesNotMatch(revoked.html, /Growth Chart/);
+    assertOAuthError(await token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: publicApp }), 400, 'invalid_grant');
+    assert.equal((await introspect(tokens.access_token)).json.active, false);
+    const again = await begin(publicApp, {}, flow.browser);
+    assert.match(again.page.html, /Allow Growth Chart\?/, 'the remembered approval is gone too');
+    const out = await browser.submit({ ...revoked, html: revoked.html.slice(revoked.html.lastIndexOf('<form')) }, {});
+    assert.match(out.html, /<label for="username">/, 'signed out');
+  });
+
   it('userinfo returns the claims the scopes allow', async () => {
     const flow = await begin(publicApp, { scope: 'openid fhirUser profile email launch/patient patient/*.rs', prompt: 'consent' });
     const consent = await signIn(flow, 'doc');

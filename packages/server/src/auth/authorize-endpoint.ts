@@ -18,8 +18,7 @@ import { loadInteraction, saveInteraction, saveProgress, deleteInteraction, type
 import { encountersOf, findPatients, mayChoosePatient, ownPatient, patientById } from './launch-pickers.ts';
 import { registerFormParser } from './form-body.ts';
 import type { Session, Sessions } from './session.ts';
-import { clearFailures, lockedFor, recordFailure } from './users/login-throttle.ts';
-import { checkPassword } from './users/user-store.ts';
+import { signIn } from './sign-in.ts';
 import { launchContextFor } from './launch-context.ts';
 
 export const AUTHORIZE_PATH = '/auth/authorize';
@@ -90,7 +89,7 @@ export async function authorizeEndpoint(app: FastifyInstance, opts: AuthorizeOpt
     const again = () => reply.redirect(`${INTERACTION_PATH}/${interaction.id}`, 303);
     switch (form.get('step')) {
       case 'login': {
-        const error = await login(request, reply, form);
+        const error = await signIn(db, sessions, request, reply, form);
         return error ? render(reply, interaction, client, undefined, { kind: 'login', error }, '', form.get('username') ?? '') : again();
       }
       case 'patient':
@@ -156,24 +155,6 @@ export async function authorizeEndpoint(app: FastifyInstance, opts: AuthorizeOpt
         return sendPage(reply, { title: `Allow ${client.name}?`, formTargets, body: consentForm(f, { groups: consentGroups(interaction.params.scopes), patientName, userName: session!.user.name }) });
       }
     }
-  }
-
-  /** Returns an error message for the page, or undefined when the user is now signed in. */
-  async function login(request: FastifyRequest, reply: FastifyReply, form: URLSearchParams): Promise<string | undefined> {
-    const username = form.get('username') ?? '';
-    const password = form.get('password') ?? '';
-    const wait = await lockedFor(db, username);
-    if (wait > 0) return `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`;
-    const user = username && password ? await checkPassword(db, username, password) : undefined;
-    if (!user) {
-      await recordFailure(db, username);
-      return 'The username or password is not correct.';
-    }
-    await clearFailures(db, username);
-    const previous = await sessions.current(request);
-    if (previous) await sessions.end(request, reply);
-    await sessions.start(reply, user.id);
-    return undefined;
   }
 
   async function choosePatient(interaction: Interaction, session: Session, patient: string) {

@@ -12,8 +12,8 @@ export interface FormContext {
   appName: string;
 }
 
-export function loginForm(f: FormContext, o: { error?: string; username?: string }): Html {
-  return html`<p><strong>${f.appName}</strong> wants to connect to your health record. Sign in to continue.</p>
+export function loginForm(f: FormContext, o: { error?: string; username?: string; intro?: Html }): Html {
+  return html`${o.intro ?? html`<p><strong>${f.appName}</strong> wants to connect to your health record. Sign in to continue.</p>`}
 ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
 <form method="post" action="${f.action}">
 ${csrfField(f.csrf)}

@@ -168,7 +168,7 @@ describe('discovery documents', () => {
     assert.equal(config.issuer, TEST_BASE_URL);
     assert.deepEqual(config.code_challenge_methods_supported, ['S256']);
     assert.deepEqual(config.response_types_supported, ['code']);
-    for (const key of ['jwks_uri', 'authorization_endpoint', 'token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'registration_endpoint', 'userinfo_endpoint']) {
+    for (const key of ['jwks_uri', 'authorization_endpoint', 'token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'registration_endpoint', 'userinfo_endpoint', 'management_endpoint']) {
       assert.ok(config[key].startsWith(`${TEST_BASE_URL}/`), key);
     }
     assert.deepEqual(config.token_endpoint_auth_signing_alg_values_supported, ['RS384', 'ES384', 'RS256', 'ES256']);
@@ -184,7 +184,10 @@ describe('discovery documents', () => {
     const security = metadata.rest[0].security;
     assert.equal(security.service[0].coding[0].code, 'SMART-on-FHIR');
     const uris = Object.fromEntries(security.extension[0].extension.map((e: { url: string; valueUri: string }) => [e.url, e.valueUri]));
-    assert.deepEqual(uris, { authorize: config.authorization_endpoint, token: config.token_endpoint, introspect: config.introspection_endpoint, revoke: config.revocation_endpoint, register: config.registration_endpoint });
+    assert.deepEqual(uris, {
+      authorize: config.authorization_endpoint, token: config.token_endpoint, introspect: config.introspection_endpoint,
+      revoke: config.revocation_endpoint, register: config.registration_endpoint, manage: config.management_endpoint,
+    });
   });
 
   it('every advertised endpoint answers, and every advertised scope is valid', async () => {
@@ -195,6 +198,9 @@ describe('discovery documents', () => {
       });
       assert.equal(res.status, expected, `${key}: ${res.text}`);
     }
+    const manage = await t.request('GET', new URL(config.management_endpoint).pathname, undefined, { authorization: undefined });
+    assert.equal(manage.status, 200);
+    assert.match(manage.text, /<label for="username">Username<\/label>/, 'the management page asks the user to sign in');
     for (const scope of config.scopes_supported) assert.notEqual(parseScope(scope).kind, 'invalid', scope);
   });
 

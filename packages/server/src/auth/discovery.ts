@@ -8,6 +8,7 @@ import { CLIENT_ASSERTION_ALGS } from './clients/client-registration.ts';
 import { ID_TOKEN_ALG } from './id-token.ts';
 import { INTROSPECTION_PATH } from './introspection-endpoint.ts';
 import { JWKS_PATH } from './jwks-endpoint.ts';
+import { MANAGE_PATH } from './manage-endpoint.ts';
 import { REGISTRATION_PATH } from './registration-endpoint.ts';
 import { REVOCATION_PATH } from './revocation-endpoint.ts';
 import { TOKEN_PATH } from './token-endpoint.ts';
@@ -42,6 +43,7 @@ export interface Endpoints {
   revocation_endpoint: string;
   registration_endpoint: string;
   userinfo_endpoint: string;
+  management_endpoint: string;
 }
 
 export function endpoints(baseUrl: string): Endpoints {
@@ -54,6 +56,7 @@ export function endpoints(baseUrl: string): Endpoints {
     revocation_endpoint: `${baseUrl}${REVOCATION_PATH}`,
     registration_endpoint: `${baseUrl}${REGISTRATION_PATH}`,
     userinfo_endpoint: `${baseUrl}${USERINFO_PATH}`,
+    management_endpoint: `${baseUrl}${MANAGE_PATH}`,
   };
 }
 
@@ -72,8 +75,9 @@ export function smartConfiguration(baseUrl: string): Record<string, unknown> {
 
 /** OpenID Connect Discovery 1.0 §3, with the RFC 8414 fields (introspection, revocation) generic clients look for. */
 export function openidConfiguration(baseUrl: string): Record<string, unknown> {
+  const { management_endpoint: _m, ...oauth } = endpoints(baseUrl);
   return {
-    ...endpoints(baseUrl),
+    ...oauth,
     scopes_supported: [...IDENTITY_SCOPES, ...CONTEXT_SCOPES],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -99,7 +103,7 @@ export function capabilitySecurity(baseUrl: string): Record<string, unknown> {
       url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
       extension: [
         uri('authorize', e.authorization_endpoint), uri('token', e.token_endpoint), uri('introspect', e.introspection_endpoint),
-        uri('revoke', e.revocation_endpoint), uri('register', e.registration_endpoint),
+        uri('revoke', e.revocation_endpoint), uri('register', e.registration_endpoint), uri('manage', e.management_endpoint),
       ],
     }],
   };

@@ -149,3 +149,22 @@ export async function revokeGrantsOf(q: Queryable, revocations: RevocationList, 
   for (const g of grants) await revokeGrant(q, revocations, g.id);
   return grants.length;
 }
+
+export interface AuthorizedApp {
+  clientId: string;
+  name: string;
+  /** The scopes of the user's most recent live grant to the app. */
+  scope: string;
+  grantedAt: string;
+}
+
+/** The apps a user has authorized and not revoked (the management page, and the patient portal later). */
+export async function authorizedApps(q: Queryable, userId: string): Promise<AuthorizedApp[]> {
+  return q.query<AuthorizedApp>(
+    `SELECT DISTINCT ON (g.client_id) g.client_id AS "clientId", c.name, g.scope, to_char(g.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') AS "grantedAt"
+       FROM grants g JOIN clients c ON c.client_id = g.client_id
+      WHERE g.user_id = $1 AND g.revoked_at IS NULL
+      ORDER BY g.client_id, g.created_at DESC`,
+    [userId],
+  );
+}

@@ -1,0 +1,72 @@
+// {base}/auth/manage: the SMART `management_endpoint`, where a signed-in user sees which apps have access to their
+// data and revokes them (refresh tokens stop at once, access tokens within a revocation poll), and signs out.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type {} from '@fastify/csrf-protection';
+import { describeScope } from '../access/scope-grammar.ts';
+import type { Database } from '../store/database.ts';
+import { html } from '../ui/html.ts';
+import { csrfField, sendPage } from '../ui/layout.ts';
+import { forgetApproval } from './approval-store.ts';
+import { errorPage, loginForm } from './authorize-pages.ts';
+import { registerFormParser } from './form-body.ts';
+import { authorizedApps, revokeGrantsOf, type AuthorizedApp } from './grant-store.ts';
+import type { RevocationList } from './revocation-list.ts';
+import type { Session, Sessions } from './session.ts';
+import { signIn } from './sign-in.ts';
+
+export const MANAGE_PATH = '/auth/manage';
+
+export async function manageEndpoint(app: FastifyInstance, opts: { db: Database; sessions: Sessions; revocations: RevocationList }): Promise<void> {
+  const { db, sessions, revocations } = opts;
+  registerFormParser(app);
+  app.setErrorHandler((err, request, reply) => {
+    const code = (err as { code?: string }).code;
+    if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET') {
+      return sendPage(reply, { title: 'Please try again', status: 403, body: errorPage('This form has expired or was not sent from this site. Reload the page and try again.') });
+    }
+    request.log.error({ err }, 'management page error');
+    return sendPage(reply, { title: 'Something went wrong', status: 500, body: errorPage('The server could not complete this request.') });
+  });
+
+  app.get(MANAGE_PATH, async (request, reply) => {
+    const session = await sessions.current(request);
+    if (!session) return showLogin(reply);
+    return showApps(reply, session, await authorizedApps(db, session.user.id));
+  });
+
+  app.post(MANAGE_PATH, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
+    const session = await sessions.current(request);
+    if (form.get('step') === 'login') {
+      const error = await signIn(db, sessions, request, reply, form);
+      if (error) return showLogin(reply, error, form.get('username') ?? '');
+    } else if (session && form.get('step') === 'revoke') {
+      const clientId = form.get('client_id') ?? '';
+      await revokeGrantsOf(db, revocations, session.user.id, clientId);
+      await forgetApproval(db, session.user.id, clientId);
+    } else if (session && form.get('step') === 'logout') {
+      await sessions.end(request, reply);
+    }
+    return reply.redirect(MANAGE_PATH, 303);
+  });
+
+  function showLogin(reply: FastifyReply, error?: string, username?: string) {
+    const body = loginForm({ action: MANAGE_PATH, csrf: reply.generateCsrf(), appName: '' }, {
+      error, username, intro: html`<p>Sign in to see and manage the apps that can access your data.</p>`,
+    });
+    return sendPage(reply, { title: 'Connected apps', status: error ? 401 : 200, body });
+  }
+
+  function showApps(reply: FastifyReply, session: Session, apps: AuthorizedApp[]) {
+    const csrf = reply.generateCsrf();
+    const body = html`<p>Signed in as ${session.user.name}.</p>
+${apps.length === 0 ? html`<p class="muted">No app has access to your data.</p>` : html`<ul class="choices">
+${apps.map((a) => html`<li><strong>${a.name}</strong> <span class="muted">since ${a.grantedAt}</span>
+<ul>${a.scope.split(' ').map((s) => html`<li>${describeScope(s)}</li>`)}</ul>
+<form method="post" action="${MANAGE_PATH}">${csrfField(csrf)}<input type="hidden" name="step" value="revoke"><input type="hidden" name="client_id" value="${a.clientId}">
+<button type="submit" class="secondary">Revoke access</button></form></li>`)}
+</ul>`}
+<form method="post" action="${MANAGE_PATH}">${csrfField(csrf)}<input type="hidden" name="step" value="logout"><button type="submit" class="secondary">Sign out</button></form>`;
+    return sendPage(reply, { title: 'Connected apps', body });
+  }
+}
