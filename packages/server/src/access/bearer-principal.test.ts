@@ -79,13 +79,15 @@ describe('Bearer access tokens on the FHIR API', () => {
     assert.equal((await other.request('GET', '/fhir/Patient/bearer-1', undefined, { authorization: bearer })).status, 200);
     const list = new RevocationList(t.db);
     await list.revoke(t.db, [{ jti: issued.jti, expiresAt: issued.expiresAt }]);
-    const revokedAt = Date.now();
-    let status = 200;
-    while (status === 200 && Date.now() - revokedAt < 5_000) {
-      status = (await other.request('GET', '/fhir/Patient/bearer-1', undefined, { authorization: bearer })).status;
-      if (status === 200) await new Promise((r) => setTimeout(r, 20));
+    // The revocation was made by a third party (another instance's list), so both apps learn of it by polling.
+    for (const instance of [other, t]) {
+      const revokedAt = Date.now();
+      let res = await instance.request('GET', '/fhir/Patient/bearer-1', undefined, { authorization: bearer });
+      while (res.status === 200 && Date.now() - revokedAt < 5_000) {
+        await new Promise((r) => setTimeout(r, 20));
+        res = await instance.request('GET', '/fhir/Patient/bearer-1', undefined, { authorization: bearer });
+      }
+      assertRefused(res, /revoked/);
     }
-    assert.equal(status, 401);
-    assertRefused(await read(bearer), /revoked/);
   });
 });
