@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import jsonpatch from 'fast-json-patch';
 import type { Principal } from '../access/principal.ts';
+import { requirePermission } from '../access/scope-check.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import { lockCurrent, lockTypeForConditionalWrite, readCurrent, readVersion, writeVersion, type StoredVersion } from '../store/repository.ts';
 import { extractIndexRows } from './index-extract.ts';
@@ -42,14 +43,16 @@ export class ResourceService {
     this.clock = opts.clock ?? (() => new Date());
   }
 
-  async read(_principal: Principal, type: string, id: string, q: Queryable = this.db): Promise<StoredVersion> {
+  async read(principal: Principal, type: string, id: string, q: Queryable = this.db): Promise<StoredVersion> {
+    requirePermission(principal, type, 'r');
     const current = await readCurrent(q, type, id);
     if (!current) throw notFound(`${type}/${id} is not known`);
     if (current.deleted) throw gone(`${type}/${id} was deleted`);
     return current;
   }
 
-  async vread(_principal: Principal, type: string, id: string, versionId: string): Promise<StoredVersion> {
+  async vread(principal: Principal, type: string, id: string, versionId: string): Promise<StoredVersion> {
+    requirePermission(principal, type, 'r');
     const version = /^[1-9][0-9]{0,8}$/.test(versionId) ? await readVersion(this.db, type, id, Number(versionId)) : undefined;
     if (!version) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
     if (version.deleted) throw gone(`${type}/${id}/_history/${versionId} is a deletion`);
@@ -59,6 +62,7 @@ export class ResourceService {
   /** create, or conditional create when `ifNoneExist` is given (R4 http.html#ccreate). */
   async create(principal: Principal, body: unknown, opts: WriteOptions & { ifNoneExist?: string; id?: string } = {}, tx?: Queryable): Promise<WriteResult> {
     const resource = checkResourceBody(body);
+    requirePermission(principal, resource.resourceType, 'c');
     const ifNoneExist = opts.ifNoneExist;
     const insert = async (q: Queryable): Promise<WriteResult> => ({ stored: await this.store(q, resource, opts.id ?? randomUUID(), undefined, 'POST', opts), status: 201 });
     // A plain create is a single statement, atomic without an explicit transaction.
@@ -73,6 +77,7 @@ export class ResourceService {
 
   /** update by id, creating the resource when it does not exist (R4 http.html#upsert). */
   async update(principal: Principal, type: string, id: string, body: unknown, opts: WriteOptions = {}, tx?: Queryable): Promise<WriteResult> {
+    requirePermission(principal, type, 'u');
     const resource = checkResourceBody(body, type);
     if (resource.id === undefined) throw badRequest('The resource must have an id to be updated', [`${type}.id`]);
     if (resource.id !== id) throw badRequest(`The id in the body ('${String(resource.id)}') does not match the URL ('${id}')`, [`${type}.id`]);
@@ -87,6 +92,7 @@ export class ResourceService {
 
   /** conditional update: `PUT [type]?[search]` (R4 http.html#cond-update). */
   async conditionalUpdate(principal: Principal, type: string, query: string, body: unknown, opts: WriteOptions = {}, tx?: Queryable): Promise<WriteResult> {
+    requirePermission(principal, type, 'u');
     const resource = checkResourceBody(body, type);
     return this.inTx(tx, async (q) => {
       const matches = await this.lockAndMatch(q, principal, type, query);
@@ -104,6 +110,7 @@ export class ResourceService {
 
   /** JSON Patch (RFC 6902) applied to the current version (R4 http.html#patch). */
   async patch(principal: Principal, type: string, id: string, operations: unknown, opts: WriteOptions = {}, tx?: Queryable): Promise<WriteResult> {
+    requirePermission(principal, type, 'u');
     if (!Array.isArray(operations)) throw badRequest('A JSON Patch body must be an array of operations');
     return this.inTx(tx, async (q) => {
       const current = await lockCurrent(q, type, id);
@@ -118,7 +125,8 @@ export class ResourceService {
   }
 
   /** delete: a versioned tombstone; deleting a missing or deleted resource succeeds (R4 http.html#delete). */
-  async delete(_principal: Principal, type: string, id: string, opts: WriteOptions = {}, tx?: Queryable): Promise<StoredVersion | undefined> {
+  async delete(principal: Principal, type: string, id: string, opts: WriteOptions = {}, tx?: Queryable): Promise<StoredVersion | undefined> {
+    requirePermission(principal, type, 'd');
     return this.inTx(tx, async (q) => {
       const current = await lockCurrent(q, type, id);
       checkIfMatch(current, opts.ifMatch);
@@ -141,6 +149,7 @@ export class ResourceService {
   private async lockAndMatch(q: Queryable, principal: Principal, type: string, query: string): Promise<string[]> {
     const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
     if ([...params.keys()].length === 0) throw badRequest('A conditional interaction needs search criteria');
+    requirePermission(principal, type, 's');
     await lockTypeForConditionalWrite(q, type);
     return matchIds(q, principal, type, params, this.opts.fhirBase);
   }

@@ -79,6 +79,8 @@ export async function readVersion(q: Queryable, type: string, id: string, versio
 
 export interface HistoryQuery {
   type?: string;
+  /** Only these types (the types a principal may see, for system history). */
+  types?: string[];
   id?: string;
   /** ISO instant: only versions at or after it (`_since`). */
   since?: string;
@@ -96,6 +98,7 @@ export async function readHistory(q: Queryable, h: HistoryQuery): Promise<Histor
     where.push(sql.replace('?', `$${params.length}`));
   };
   if (h.type) add('type = ?', h.type);
+  if (h.types) add('type = ANY(?::text[])', h.types);
   if (h.id) add('id = ?', h.id);
   if (h.since) add('last_updated >= ?::timestamptz', h.since);
   if (h.beforeSeq) add('seq < ?::bigint', h.beforeSeq);

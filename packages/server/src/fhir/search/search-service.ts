@@ -5,6 +5,7 @@ import type { Principal } from '../../access/principal.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { SearchParamType } from '../search-parameters.ts';
 import { accessFilter } from './access-filter.ts';
+import { requirePermission } from '../../access/scope-check.ts';
 import { linkUrl, searchsetBundle, type BundleEntry, type BundleLink } from './bundle.ts';
 import { fetchIncludes, type PageRow } from './include.ts';
 import { decodeCursor, encodeCursor, keysetSql, pageSql, type OrderKey } from './paging.ts';
@@ -59,6 +60,7 @@ function baseWhere(principal: Principal, type: string | undefined, compartment: 
 
 /** A searchset Bundle as JSON text. */
 export async function searchBundle(q: Queryable, principal: Principal, req: SearchRequest, fhirBase: string): Promise<string> {
+  if (req.type !== undefined) requirePermission(principal, req.type, 's');
   const now = req.now ?? new Date();
   const parsed = parseSearchRequest(req.type, req.params, { strict: req.strict, fhirBase, now });
   const aliases = new Aliases();
