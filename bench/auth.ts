@@ -2,14 +2,18 @@
 // the server's own signing keys (from the dataset's database) for the base URL the server child was started with.
 // Scenario K registers a backend-service client and pre-signs its RFC 7523 client assertions, all before the load
 // starts, in worker threads (one per core), so the timed run measures the token endpoint and nothing else.
+// Scenario X creates its grants and authorization codes (with PKCE) in the database before the load starts, the
+// way the authorize endpoint does when a user approves, and then exchanges each code once.
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { createVerify, generateKeyPairSync, createSign } from 'node:crypto';
+import { createHash, createVerify, generateKeyPairSync, createSign, randomBytes } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { openDatabase } from '../packages/server/src/store/database.ts';
 import { KeyRing } from '../packages/server/src/auth/key-ring.ts';
 import { issueAccessToken } from '../packages/server/src/auth/access-token.ts';
 import { registerClient } from '../packages/server/src/auth/clients/client-store.ts';
+import { createGrantWithCode } from '../packages/server/src/auth/grant-store.ts';
+import { createUser } from '../packages/server/src/auth/users/user-store.ts';
 import { newClientKey, type AssertionAlg } from '../packages/server/src/test-support/backend-client.ts';
 import type { SignJob } from './sign-assertions.ts';
 
@@ -17,8 +21,8 @@ import type { SignJob } from './sign-assertions.ts';
 export const TOKEN_PATH = '/auth/token';
 export const BENCH_SCOPE = 'system/*.*';
 
-async function withDatabase<T>(url: string, fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ url, poolSize: 1 });
+async function withDatabase<T>(url: string, fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>, poolSize = 1): Promise<T> {
+  const db = await openDatabase({ url, poolSize });
   try {
     return await fn(db);
   } finally {
@@ -112,4 +116,62 @@ function signInWorker(job: SignJob): Promise<string[]> {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`assertion signer exited (code ${code}) before it finished`)));
   });
+}
+
+export interface PreparedCodes {
+  clientId: string;
+  /** Complete form-encoded authorization_code token request bodies, one per request, each with a code of its own. */
+  bodies: string[];
+  /** When the codes expire (ms since the epoch). */
+  expiresAt: number;
+  prepareSeconds: number;
+  /** The rate the pool was sized for (requests per second). */
+  sizedForRate: number;
+}
+
+/** What a SMART standalone patient launch typically asks for: patient context, OpenID identity, a refresh token. */
+export const X_SCOPE = 'launch/patient openid fhirUser offline_access patient/*.rs';
+const X_REDIRECT_URI = 'http://127.0.0.1:9/callback';
+
+/**
+ * Registers a public app and a clinician user in the database at `dbUrl` and creates `count` grants, each with its
+ * authorization code and PKCE pair, with the server's own `createGrantWithCode` (as the authorize endpoint does
+ * when the user approves): standalone launch scope `X_SCOPE`, a patient from `patientIds` in context, a nonce.
+ * The codes then live `lifetimeSeconds` (see below). Returns one token request body per code.
+ */
+export async function prepareAuthorizationCodes(dbUrl: string, baseUrl: string, patientIds: string[], count: number, sizedForRate: number, lifetimeSeconds: number): Promise<PreparedCodes> {
+  const started = performance.now();
+  const connections = 8;
+  return withDatabase(dbUrl, async (db) => {
+    const stamp = Date.now();
+    const { client } = await registerClient(db, {
+      name: `bench X ${stamp}`, type: 'public', redirectUris: [X_REDIRECT_URI], scopes: X_SCOPE.split(' '), grantTypes: ['authorization_code', 'refresh_token'],
+    });
+    const user = await createUser(db, {
+      username: `bench-x-${stamp}`, password: randomBytes(18).toString('base64url'), name: 'Bench Clinician', role: 'clinician', fhirUser: 'Practitioner/bench-x',
+    });
+    const bodies: string[] = new Array(count);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < count; i = next++) {
+        const verifier = randomBytes(32).toString('base64url'); // 43 characters (RFC 7636 §4.1)
+        const patient = patientIds[i % patientIds.length]!;
+        const code = await createGrantWithCode(db, {
+          clientId: client.clientId, userId: user.id, scope: X_SCOPE, redirectUri: X_REDIRECT_URI, nonce: randomBytes(12).toString('base64url'),
+          codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+          context: { patient, need_patient_banner: true, fhirUser: `${baseUrl}/fhir/${user.fhirUser}` },
+        });
+        bodies[i] = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: X_REDIRECT_URI, code_verifier: verifier, client_id: client.clientId }).toString();
+      }
+    };
+    await Promise.all(Array.from({ length: connections }, worker));
+    // BENCHMARK ONLY: the server's codes live CODE_LIFETIME_S (60 s), fewer than it takes to create them all and run
+    // the load, so the benchmark moves the expiry of *its own client's* codes later, directly in the table. The
+    // server's rule is unchanged (createGrantWithCode still sets 60 s, and redeemCode checks expires_at as always).
+    const [row] = await db.query<{ exp: number; n: number }>(
+      `WITH moved AS (UPDATE authorization_codes SET expires_at = now() + make_interval(secs => $2) WHERE client_id = $1 AND used_at IS NULL RETURNING expires_at)
+       SELECT extract(epoch FROM min(expires_at))::float8 * 1000 AS exp, count(*)::int AS n FROM moved`, [client.clientId, lifetimeSeconds]);
+    if (row!.n !== count) throw new Error(`X: ${row!.n} codes found for ${count} created`);
+    return { clientId: client.clientId, bodies, expiresAt: Number(row!.exp), prepareSeconds: (performance.now() - started) / 1000, sizedForRate };
+  }, connections);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Measurement } from './load.ts';
 
 export interface Row {
-  /** 'hello-world', 'minimal-read', 'R', 'S', 'C', 'T', 'K', 'S@100', 'S@10000' */
+  /** 'hello-world', 'minimal-read', 'R', 'S', 'C', 'T', 'K', 'X', 'S@100', 'S@10000', 'hello-world (end)' */
   scenario: string;
   description: string;
   patients?: number;
@@ -46,6 +46,12 @@ export function evaluateTargets(rows: Row[]): Target[] {
     throughput('C', hello, 'hello-world', 0.05),
     throughput('K', hello, 'hello-world', 0.09),
   ];
+  // X (authorization-code exchange) has no target: its ratio is reported.
+  const x = get('X');
+  if (x) {
+    const r = ratio(x, hello);
+    targets.push({ name: 'X vs hello-world', goal: 'none (reported)', measured: r === undefined ? (x.failure ?? 'no valid measurement') : `${r.toFixed(3)}×`, status: 'n/a' });
+  }
   const small = get('S@100');
   const large = get('S@10000');
   if (small || large) {
@@ -90,6 +96,21 @@ export function formatCpu(rows: Row[]): string {
       return [r.scenario, fmt(c?.serverMsPerRequest), fmt(c?.postgresMsPerRequest), fmt(c?.loadGeneratorMsPerRequest), fmt(r.backgroundCores, 2), fmt(c?.otherCoresBusy, 2)];
     }),
   );
+}
+
+/** The label of the second hello-world, measured at the end of the run. */
+export const HELLO_END = 'hello-world (end)';
+/** How far the end-of-run hello-world may differ from the first before the ratios are flagged as unreliable. */
+const MAX_DRIFT = 0.1;
+
+/** A warning when the machine's speed changed during the run (the two hello-world measurements disagree), else ''. */
+export function formatDrift(rows: Row[]): string {
+  const first = rows.find((r) => r.scenario === 'hello-world');
+  const end = rows.find((r) => r.scenario === HELLO_END);
+  const r = ratio(end, first);
+  if (r === undefined || Math.abs(r - 1) <= MAX_DRIFT) return '';
+  return `WARNING: hello-world ran at ${Math.round(first!.measurement!.rps)} req/s at the start and ${Math.round(end!.measurement!.rps)} req/s at the end `
+    + `(${r > 1 ? '+' : ''}${Math.round((r - 1) * 100)}%): the machine's speed changed during the run, so the ratios (and targets) above are unreliable; run again.`;
 }
 
 export function formatTargets(targets: Target[]): string {

@@ -1,14 +1,15 @@
 // The measured scenarios: the request sequence autocannon sends, and a one-request preflight that checks
 // the response is the right kind (a 200 with an empty search Bundle would otherwise look like a fast server).
-// FHIR requests carry `Authorization: Bearer <token>` (minted by bench/auth.ts); K posts pre-signed client assertions.
+// FHIR requests carry `Authorization: Bearer <token>` (minted by bench/auth.ts); K posts pre-signed client assertions,
+// X exchanges authorization codes created before the run.
 import type autocannon from 'autocannon';
 import { transactionBundle, vitalSign, WRITER_PATIENTS } from './fixtures.ts';
-import { TOKEN_PATH, type PresignedAssertions } from './auth.ts';
+import { TOKEN_PATH, X_SCOPE, type PreparedCodes, type PresignedAssertions } from './auth.ts';
 
-export type ScenarioName = 'R' | 'S' | 'C' | 'T' | 'K';
-export const ALL_SCENARIOS: ScenarioName[] = ['R', 'S', 'C', 'T', 'K'];
+export type ScenarioName = 'R' | 'S' | 'C' | 'T' | 'K' | 'X';
+export const ALL_SCENARIOS: ScenarioName[] = ['R', 'S', 'C', 'T', 'K', 'X'];
 /** The scenarios that send FHIR requests (with a Bearer token). */
-export type FhirScenarioName = Exclude<ScenarioName, 'K'>;
+export type FhirScenarioName = Exclude<ScenarioName, 'K' | 'X'>;
 
 export interface Scenario {
   name: string;
@@ -119,6 +120,26 @@ export function tokenScenario(pool: PresignedAssertions, alg: string): Scenario 
   { bodyHeaders: FORM_HEADERS });
   scenario.afterRun = () => replayed === 0 ? undefined
     : `ran out of pre-signed assertions (${pool.bodies.length}, sized for ${pool.sizedForRate} req/s): ${replayed} requests replayed one; raise --k-rate`;
+  return scenario;
+}
+
+/**
+ * X: authorization_code token requests (public client, PKCE), each exchanging a code of its own once. Should the codes
+ * run out, the last one is sent again: the server refuses the reused code (400 invalid_grant) and the run fails.
+ */
+export function codeExchangeScenario(codes: PreparedCodes): Scenario {
+  let reused = 0;
+  const scenario = rotating('X', `POST ${TOKEN_PATH} authorization_code + PKCE, public client (scope ${X_SCOPE}; a new code per request)`, (n) => {
+    if (n >= codes.bodies.length) reused++;
+    return { method: 'POST', path: TOKEN_PATH, body: codes.bodies[Math.min(n, codes.bodies.length - 1)]! };
+  }, expect((s) => s === 200, (j) => {
+    if (typeof j.access_token !== 'string' || j.token_type !== 'Bearer') return 'no Bearer access_token in the response';
+    if (typeof j.refresh_token !== 'string') return 'no refresh_token (offline_access) in the response';
+    if (typeof j.id_token !== 'string') return 'no id_token (openid) in the response';
+    return typeof j.patient === 'string' ? undefined : 'no patient context in the response';
+  }), { bodyHeaders: FORM_HEADERS });
+  scenario.afterRun = () => reused === 0 ? undefined
+    : `ran out of authorization codes (${codes.bodies.length}, sized for ${codes.sizedForRate} req/s): ${reused} requests reused one; raise --x-rate`;
   return scenario;
 }
 

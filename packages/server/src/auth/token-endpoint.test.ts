@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { testApp, TEST_BASE_URL, FHIR_BASE, type TestApp } from '../test-support/app.ts';
 import { clientAssertion, newClientKey, type ClientKey } from '../test-support/backend-client.ts';
-import { registerClient, setClientStatus } from './clients/client-store.ts';
+import { registerClient, setClientStatus, updateClient } from './clients/client-store.ts';
+import { jtiBatchStats } from './client-assertion.ts';
 
 const TOKEN_URL = `${TEST_BASE_URL}/auth/token`;
 let t: TestApp;
@@ -66,6 +67,66 @@ describe('client_credentials with private_key_jwt', () => {
     const a = await assertion({ jti: 'once-only' });
     assert.equal((await token({ client_assertion: a })).status, 200);
     assertError(await token({ client_assertion: a }), 401, 'invalid_client', /jti has already been used/);
+  });
+
+  it('concurrent assertions, duplicates among them, are batched: exactly one request per client and jti succeeds', async () => {
+    // Two fresh clients (the jti is unique per client: the same jti from each succeeds once for each).
+    const clients = await Promise.all((['ES384', 'RS384'] as const).map(async (alg) => {
+      const key = await newClientKey(alg);
+      const { client } = await registerClient(t.db, { name: `Burst ${alg}`, type: 'backend-service', jwks: { keys: [key.publicJwk] }, scopes: ['system/Patient.rs'] });
+      return { ...key, clientId: client.clientId };
+    }));
+    const jtis = Array.from({ length: 15 }, (_, i) => `burst-${i}-${randomUUID()}`);
+    // Every jti 1–4 times per client, each copy signed separately (same jti, different signatures), all sent at once.
+    const sends: { clientId: string; jti: string; assertion: string }[] = [];
+    for (const key of clients) {
+      for (const [i, jti] of jtis.entries()) {
+        for (let copy = 0; copy <= i % 4; copy++) {
+          sends.push({ clientId: key.clientId, jti, assertion: await clientAssertion({ clientId: key.clientId, tokenUrl: TOKEN_URL, key, jti }) });
+        }
+      }
+    }
+    sends.sort(() => Math.random() - 0.5);
+    const before = jtiBatchStats(t.db) ?? { items: 0, batches: 0 };
+    const responses = await Promise.all(sends.map(async (s) => ({ ...s, res: await token({ client_assertion: s.assertion }) })));
+    for (const key of clients) {
+      for (const jti of jtis) {
+        const mine = responses.filter((r) => r.clientId === key.clientId && r.jti === jti);
+        const ok = mine.filter((r) => r.res.status === 200);
+        assert.equal(ok.length, 1, `${key.alg} ${jti}: ${mine.map((r) => r.res.status).join(',')}`);
+        assert.ok(typeof ok[0]!.res.json.access_token === 'string');
+        for (const r of mine.filter((m) => m.res.status !== 200)) assertError(r.res, 401, 'invalid_client', /jti has already been used/);
+      }
+    }
+    const [{ count }] = await t.db.query<{ count: number }>('SELECT count(*)::int AS count FROM client_assertion_jtis WHERE client_id = ANY($1::text[])', [clients.map((c) => c.clientId)]);
+    assert.equal(count, 2 * jtis.length);
+    const after = jtiBatchStats(t.db)!;
+    assert.equal(after.items - before.items, sends.length, 'every assertion went through the batched insert');
+    assert.ok(after.batches - before.batches < sends.length, `the inserts were batched (${after.batches - before.batches} batches for ${sends.length})`);
+    assert.equal(after.failedBatches, 0);
+  });
+
+  it('a client changed while cached is read again by every request of a concurrent burst', async () => {
+    const key = await newClientKey('RS384');
+    const { client } = await registerClient(t.db, { name: 'Changing', type: 'backend-service', jwks: { keys: [key.publicJwk] }, scopes: ['system/Patient.rs'] });
+    const send = async (scope: string) => token({ client_assertion: await clientAssertion({ clientId: client.clientId, tokenUrl: TOKEN_URL, key }), scope });
+    assert.equal((await send('system/Patient.rs')).status, 200); // cached now
+    await updateClient(t.db, client.clientId, { scopes: ['system/Patient.rs', 'system/Observation.rs'] });
+    const burst = await Promise.all(Array.from({ length: 12 }, () => send('system/Observation.rs')));
+    assert.deepEqual(burst.map((r) => r.status), burst.map(() => 200), 'the new registration (scope) applies to every request');
+    await setClientStatus(t.db, client.clientId, 'suspended');
+    const refused = await Promise.all(Array.from({ length: 12 }, () => send('system/Patient.rs')));
+    for (const r of refused) assertError(r, 401, 'invalid_client', /suspended/);
+  });
+
+  it('refuses a jti that could not be stored, without failing the other requests of its batch', async () => {
+    const key = keys.RS384;
+    const bad = clientAssertion({ clientId: key.clientId, tokenUrl: TOKEN_URL, key, jti: 'x'.repeat(5000) });
+    const nul = clientAssertion({ clientId: key.clientId, tokenUrl: TOKEN_URL, key, jti: 'a\u0000b' });
+    const [r1, r2, r3] = await Promise.all([bad, nul, assertion({ alg: 'RS384' })].map(async (a) => token({ client_assertion: await a })));
+    assertError(r1, 401, 'invalid_client', /jti must be at most/);
+    assertError(r2, 401, 'invalid_client', /jti must be at most/);
+    assert.equal(r3.status, 200, r3.text);
   });
 
   it('refuses expired, far-future, wrongly-signed and wrong-audience assertions', async () => {

@@ -67,6 +67,8 @@ export class BatchWriter<I, R> {
   #nextSeq = 0;
   /** Items with a seq below this are written without waiting for their delay (flush / close). */
   #forceBelow = 0;
+  /** Items with a seq below this have reached their delay (the timer fired for them). */
+  #dueBelow = 0;
   #timer: { cancel: () => void; due: number } | undefined;
   #waiters: (() => void)[] = [];
   #closing: Promise<void> | undefined;
@@ -133,7 +135,8 @@ export class BatchWriter<I, R> {
   #pump(): void {
     while (this.#pending.length > 0 && this.#writing.size < this.#maxConcurrent) {
       const first = this.#pending[0]!;
-      const due = this.#pending.length >= this.#maxItems || first.seq < this.#forceBelow || performance.now() - first.at >= this.#maxDelayMs;
+      const due = this.#pending.length >= this.#maxItems || first.seq < this.#forceBelow || first.seq < this.#dueBelow
+        || (this.#maxDelayMs > 0 && performance.now() - first.at >= this.#maxDelayMs);
       if (!due) break;
       void this.#run(this.#pending.splice(0, this.#maxItems));
     }
@@ -152,6 +155,7 @@ export class BatchWriter<I, R> {
     this.#disarm();
     const fire = () => {
       this.#timer = undefined;
+      this.#dueBelow = Math.max(this.#dueBelow, first.seq + 1); // later items ride along, up to maxItems
       this.#pump();
     };
     if (this.#maxDelayMs === 0) {
