@@ -73,14 +73,7 @@ export async function redeemCode(q: Queryable, revocations: RevocationList, code
        FROM c JOIN grants g ON g.id = c.grant_id`,
     [hash(code), clientId],
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  if (!row.firstUse) {
-    await revokeGrant(q, revocations, row.id);
-    return 'reused';
-  }
-  if (!row.live || row.revoked) return undefined;
-  return { grant: toGrant(row), redirectUri: row.redirectUri, codeChallenge: row.codeChallenge, nonce: row.nonce };
+  return settleSingleUse(q, revocations, rows[0], (row) => ({ grant: toGrant(row), redirectUri: row.redirectUri, codeChallenge: row.codeChallenge, nonce: row.nonce }));
 }
 
 export async function issueRefreshToken(q: Queryable, grantId: string, scope: string, lifetimeSeconds: number, now = new Date()): Promise<string> {
@@ -109,14 +102,23 @@ export async function useRefreshToken(q: Queryable, revocations: RevocationList,
        FROM t JOIN grants g ON g.id = t.grant_id`,
     [hash(token), clientId],
   );
-  const row = rows[0];
+  return settleSingleUse(q, revocations, rows[0], (row) => ({ grant: toGrant(row), scope: row.tokenScope }));
+}
+
+/**
+ * The outcome of presenting a single-use credential (code or refresh token) that was just marked used: a second use
+ * revokes its grant and gives 'reused'; an unknown, expired or revoked one gives undefined.
+ */
+async function settleSingleUse<R extends GrantRow & { firstUse: boolean; live: boolean }, T>(
+  q: Queryable, revocations: RevocationList, row: R | undefined, result: (row: R) => T,
+): Promise<T | 'reused' | undefined> {
   if (!row) return undefined;
   if (!row.firstUse) {
     await revokeGrant(q, revocations, row.id);
     return 'reused';
   }
   if (!row.live || row.revoked) return undefined;
-  return { grant: toGrant(row), scope: row.tokenScope };
+  return result(row);
 }
 
 /** The grant a live refresh token belongs to (for introspection and revocation); undefined if not live. */

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { TEST_DATABASE_URL, TEST_ENGINE } from '../../test-support/database.ts';
 import { clientCredentialsForm, newClientKey } from '../../test-support/backend-client.ts';
+import { freePort } from '../../test-support/listening-app.ts';
 import { decodeJwt } from 'jose';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
@@ -152,12 +152,3 @@ describe('firekeeper CLI', () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

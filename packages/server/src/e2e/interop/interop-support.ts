@@ -2,14 +2,9 @@
 // listens on, because the issuer and every endpoint derive from it), seed data written over HTTP, and a small
 // fetch-based "browser" that follows redirects by hand, keeps cookies per origin and submits Firekeeper's forms —
 // the socket-level twin of test-support/oauth-browser.ts.
-import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../app.ts';
-import { loadConfig } from '../../config.ts';
 import type { Database } from '../../store/database.ts';
-import { onTestFileEnd, testDatabase } from '../../test-support/database.ts';
-import { issueAccessToken } from '../../auth/access-token.ts';
-import { KeyRing } from '../../auth/key-ring.ts';
+import { listeningApp } from '../../test-support/listening-app.ts';
 
 export { scopeCheckboxes } from '../../test-support/oauth-browser.ts';
 
@@ -26,48 +21,21 @@ export interface RunningFirekeeper {
   fhir(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- FHIR bodies are asserted field by field
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Picks a free port, builds Firekeeper with that port in its base URL and listens on exactly it. */
+/** A real Firekeeper on loopback (see test-support/listening-app.ts). */
 export async function startFirekeeper(): Promise<RunningFirekeeper> {
-  const db = await testDatabase();
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const app = await buildApp({ config: loadConfig({ baseUrl: base, logLevel: 'silent' }, {}), db });
-    try {
-      await app.listen({ host: '127.0.0.1', port });
-    } catch (err) {
-      await app.close();
-      // Another process took the port between the probe and the listen: try another.
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
-      throw err;
-    }
-    onTestFileEnd(() => app.close());
-    const fhirBase = `${base}/fhir`;
-    const { token } = await issueAccessToken(new KeyRing(db), {
-      issuer: base, audience: fhirBase, clientId: 'interop-seed', subject: 'interop-seed', scope: 'system/*.*', lifetimeSeconds: 600,
-    });
-    return {
-      app, db, base, fhirBase,
-      async fhir(method, path, body) {
-        const res = await fetch(`${fhirBase}/${path}`, {
-          method,
-          headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await res.text();
-        return { status: res.status, json: text ? JSON.parse(text) : undefined };
-      },
-    };
-  }
+  const { app, db, base, fhirBase, seedToken } = await listeningApp();
+  return {
+    app, db, base, fhirBase,
+    async fhir(method, path, body) {
+      const res = await fetch(`${fhirBase}/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${seedToken}`, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? JSON.parse(text) : undefined };
+    },
+  };
 }
 
 export interface Page {

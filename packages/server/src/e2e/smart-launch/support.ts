@@ -3,14 +3,9 @@
 // real app does: discovery from `iss`, PKCE S256, state and nonce, then a code exchange at the token endpoint.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../app.ts';
-import { loadConfig } from '../../config.ts';
 import type { Database } from '../../store/database.ts';
-import { testDatabase } from '../../test-support/database.ts';
-import { issueAccessToken } from '../../auth/access-token.ts';
-import { KeyRing } from '../../auth/key-ring.ts';
+import { listeningApp } from '../../test-support/listening-app.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Firekeeper on a real socket
@@ -26,51 +21,21 @@ export interface RunningFirekeeper {
   close(): Promise<void>;
 }
 
-/** A loopback port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Builds Firekeeper on this test file's database with `baseUrl` = the URL it will listen on, and listens. The base
- * URL has to be known before `buildApp`, so a free port is picked first; should another process take it in between
- * (EADDRINUSE), another port is tried.
- */
+/** Firekeeper on this test file's database, listening on loopback (see test-support/listening-app.ts). */
 export async function startFirekeeper(): Promise<RunningFirekeeper> {
-  const db = await testDatabase(); // closed (and its schema dropped) after the file's tests
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const app = await buildApp({ config: loadConfig({ baseUrl: base, logLevel: 'silent' }, {}), db });
-    try {
-      await app.listen({ host: '127.0.0.1', port });
-    } catch (err) {
-      await app.close();
-      if ((err as { code?: string }).code === 'EADDRINUSE' && attempt < 5) continue;
-      throw err;
-    }
-    const fhirBase = `${base}/fhir`;
-    const { token } = await issueAccessToken(new KeyRing(db), {
-      issuer: base, audience: fhirBase, clientId: 'e2e-seed', subject: 'e2e-seed', scope: 'system/*.*', lifetimeSeconds: 3600,
-    });
-    return {
-      base, fhirBase, db, app,
-      async put(...resources) {
-        for (const r of resources) {
-          const res = await fetch(`${fhirBase}/${r.resourceType}/${r.id}`, {
-            method: 'PUT', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` }, body: JSON.stringify(r),
-          });
-          if (res.status !== 200 && res.status !== 201) throw new Error(`seeding ${r.resourceType}/${r.id}: ${res.status} ${await res.text()}`);
-        }
-      },
-      close: () => app.close(),
-    };
-  }
+  const { app, db, base, fhirBase, seedToken } = await listeningApp();
+  return {
+    base, fhirBase, db, app,
+    async put(...resources) {
+      for (const r of resources) {
+        const res = await fetch(`${fhirBase}/${r.resourceType}/${r.id}`, {
+          method: 'PUT', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${seedToken}` }, body: JSON.stringify(r),
+        });
+        if (res.status !== 200 && res.status !== 201) throw new Error(`seeding ${r.resourceType}/${r.id}: ${res.status} ${await res.text()}`);
+      }
+    },
+    close: () => app.close(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
