@@ -2,8 +2,9 @@
 // paged by commit sequence so pages stay stable while others write.
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../access/principal.ts';
-import { requirePermission, visibleTypes } from '../access/scope-check.ts';
-import { RESOURCE_TYPES } from './search-parameters.ts';
+import { requirePermission } from '../access/scope-check.ts';
+import { accessFilter } from './search/access-filter.ts';
+import { Aliases, raw } from './search/sql.ts';
 import type { Queryable } from '../store/database.ts';
 import { readHistory, type HistoryEntry } from '../store/repository.ts';
 import { badRequest } from './errors.ts';
@@ -20,12 +21,13 @@ export interface HistoryRequest {
 
 export async function historyBundle(q: Queryable, principal: Principal, req: HistoryRequest, fhirBase: string): Promise<string> {
   if (req.type !== undefined) requirePermission(principal, req.type, 'r');
-  const visible = visibleTypes(principal, RESOURCE_TYPES);
   const count = parseCount(req.params.get('_count'));
   const since = parseSince(req.params.get('_since'));
   const cursor = req.params.get('_page');
   if (cursor !== null && !/^[0-9]{1,19}$/.test(cursor)) throw badRequest('Invalid _page cursor', ['_page']);
-  const filter = { type: req.type, id: req.id, since, ...(visible === '*' || req.type ? {} : { types: visible }) };
+  // History entries are reads of versions: only resources whose current row the principal may read.
+  const visible = accessFilter(principal, req.type, raw('r'), new Aliases(), ['r']);
+  const filter = { type: req.type, id: req.id, since, visible };
   const rows = await readHistory(q, { ...filter, beforeSeq: cursor ?? undefined, limit: count + 1 });
   const page = rows.slice(0, count);
   const path = [fhirBase, req.type, req.id, '_history'].filter(Boolean).join('/');

@@ -5,9 +5,13 @@ import { randomUUID } from 'node:crypto';
 import jsonpatch from 'fast-json-patch';
 import type { Principal } from '../access/principal.ts';
 import { requirePermission } from '../access/scope-check.ts';
+import { consentDenyRules } from '../access/consent-rules.ts';
+import { rowAccess } from './search/access-filter.ts';
+import { sql, TRUE } from './search/sql.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import { lockCurrent, lockTypeForConditionalWrite, readCurrent, readVersion, writeVersion, type StoredVersion } from '../store/repository.ts';
 import { extractIndexRows } from './index-extract.ts';
+import { isInPatientCompartmentDefinition } from './search-parameters.ts';
 import { badRequest, FhirError, gone, notFound, preconditionFailed } from './errors.ts';
 import { checkResourceBody, isValidId, relativeReferences, validateResource, type JsonObject } from './validation.ts';
 import { matchIds } from './search/search-service.ts';
@@ -43,18 +47,19 @@ export class ResourceService {
     this.clock = opts.clock ?? (() => new Date());
   }
 
+  // Reads of a resource the principal may not see answer exactly as for one that does not exist (no existence leak).
   async read(principal: Principal, type: string, id: string, q: Queryable = this.db): Promise<StoredVersion> {
     requirePermission(principal, type, 'r');
-    const current = await readCurrent(q, type, id);
-    if (!current) throw notFound(`${type}/${id} is not known`);
+    const current = await readCurrent(q, type, id, rowAccess(principal, type, 'r'));
+    if (!current?.visible) throw notFound(`${type}/${id} is not known`);
     if (current.deleted) throw gone(`${type}/${id} was deleted`);
     return current;
   }
 
   async vread(principal: Principal, type: string, id: string, versionId: string): Promise<StoredVersion> {
     requirePermission(principal, type, 'r');
-    const version = /^[1-9][0-9]{0,8}$/.test(versionId) ? await readVersion(this.db, type, id, Number(versionId)) : undefined;
-    if (!version) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
+    const version = /^[1-9][0-9]{0,8}$/.test(versionId) ? await readVersion(this.db, type, id, Number(versionId), rowAccess(principal, type, 'r')) : undefined;
+    if (!version?.visible) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
     if (version.deleted) throw gone(`${type}/${id}/_history/${versionId} is a deletion`);
     return version;
   }
@@ -62,11 +67,13 @@ export class ResourceService {
   /** create, or conditional create when `ifNoneExist` is given (R4 http.html#ccreate). */
   async create(principal: Principal, body: unknown, opts: WriteOptions & { ifNoneExist?: string; id?: string } = {}, tx?: Queryable): Promise<WriteResult> {
     const resource = checkResourceBody(body);
+    checkWritable(resource.resourceType);
     requirePermission(principal, resource.resourceType, 'c');
     const ifNoneExist = opts.ifNoneExist;
-    const insert = async (q: Queryable): Promise<WriteResult> => ({ stored: await this.store(q, resource, opts.id ?? randomUUID(), undefined, 'POST', opts), status: 201 });
-    // A plain create is a single statement, atomic without an explicit transaction.
-    if (ifNoneExist === undefined) return insert(tx ?? this.db);
+    const insert = async (q: Queryable): Promise<WriteResult> => ({ stored: await this.store(q, principal, 'c', resource, opts.id ?? randomUUID(), undefined, 'POST', opts), status: 201 });
+    // A plain create by the server is a single statement, atomic without an explicit transaction; an app's create is
+    // checked against its access after the write, in the same transaction.
+    if (ifNoneExist === undefined) return principal.kind === 'system' ? insert(tx ?? this.db) : this.inTx(tx, insert);
     return this.inTx(tx, async (q) => {
       const matches = await this.lockAndMatch(q, principal, resource.resourceType, ifNoneExist);
       if (matches.length > 1) throw new FhirError(412, 'multiple-matches', `If-None-Exist matched ${matches.length} resources`);
@@ -77,21 +84,24 @@ export class ResourceService {
 
   /** update by id, creating the resource when it does not exist (R4 http.html#upsert). */
   async update(principal: Principal, type: string, id: string, body: unknown, opts: WriteOptions = {}, tx?: Queryable): Promise<WriteResult> {
+    checkWritable(type);
     requirePermission(principal, type, 'u');
     const resource = checkResourceBody(body, type);
     if (resource.id === undefined) throw badRequest('The resource must have an id to be updated', [`${type}.id`]);
     if (resource.id !== id) throw badRequest(`The id in the body ('${String(resource.id)}') does not match the URL ('${id}')`, [`${type}.id`]);
     if (!isValidId(id)) throw badRequest(`'${id}' is not a valid FHIR id`, [`${type}.id`]);
     return this.inTx(tx, async (q) => {
-      const current = await lockCurrent(q, type, id);
+      const current = await lockCurrent(q, type, id, rowAccess(principal, type, 'u'));
+      if (current && !current.visible) throw writeRefused(type, 'update');
       checkIfMatch(current, opts.ifMatch);
-      const stored = await this.store(q, resource, id, current, 'PUT', opts);
+      const stored = await this.store(q, principal, 'u', resource, id, current, 'PUT', opts);
       return { stored, status: current && !current.deleted ? 200 : 201 };
     });
   }
 
   /** conditional update: `PUT [type]?[search]` (R4 http.html#cond-update). */
   async conditionalUpdate(principal: Principal, type: string, query: string, body: unknown, opts: WriteOptions = {}, tx?: Queryable): Promise<WriteResult> {
+    checkWritable(type);
     requirePermission(principal, type, 'u');
     const resource = checkResourceBody(body, type);
     return this.inTx(tx, async (q) => {
@@ -104,37 +114,42 @@ export class ResourceService {
         return this.update(principal, type, matches[0]!, { ...resource, id: matches[0] }, opts, q);
       }
       if (resource.id !== undefined) return this.update(principal, type, String(resource.id), resource, opts, q);
-      return { stored: await this.store(q, resource, randomUUID(), undefined, 'PUT', opts), status: 201 };
+      return { stored: await this.store(q, principal, 'u', resource, randomUUID(), undefined, 'PUT', opts), status: 201 };
     });
   }
 
   /** JSON Patch (RFC 6902) applied to the current version (R4 http.html#patch). */
   async patch(principal: Principal, type: string, id: string, operations: unknown, opts: WriteOptions = {}, tx?: Queryable): Promise<WriteResult> {
+    checkWritable(type);
     requirePermission(principal, type, 'u');
     if (!Array.isArray(operations)) throw badRequest('A JSON Patch body must be an array of operations');
     return this.inTx(tx, async (q) => {
-      const current = await lockCurrent(q, type, id);
+      const current = await lockCurrent(q, type, id, rowAccess(principal, type, 'u'));
       if (!current) throw notFound(`${type}/${id} is not known`);
+      if (!current.visible) throw writeRefused(type, 'update');
       if (current.deleted) throw gone(`${type}/${id} was deleted`);
       checkIfMatch(current, opts.ifMatch);
       const patched = applyPatch(JSON.parse(current.json!) as Resource, operations);
       if (patched.resourceType !== type || patched.id !== id) throw badRequest('A patch may not change resourceType or id');
-      const stored = await this.store(q, checkResourceBody(patched, type), id, current, 'PATCH', opts);
+      const stored = await this.store(q, principal, 'u', checkResourceBody(patched, type), id, current, 'PATCH', opts);
       return { stored, status: 200 };
     });
   }
 
   /** delete: a versioned tombstone; deleting a missing or deleted resource succeeds (R4 http.html#delete). */
   async delete(principal: Principal, type: string, id: string, opts: WriteOptions = {}, tx?: Queryable): Promise<StoredVersion | undefined> {
+    checkWritable(type);
     requirePermission(principal, type, 'd');
     return this.inTx(tx, async (q) => {
-      const current = await lockCurrent(q, type, id);
+      const current = await lockCurrent(q, type, id, rowAccess(principal, type, 'd'));
+      if (current && !current.visible) throw writeRefused(type, 'delete');
       checkIfMatch(current, opts.ifMatch);
       if (!current || current.deleted) return current;
       const version = current.version + 1;
       const lastUpdated = this.clock().toISOString();
-      const rid = (await writeVersion(q, { type, id, version, lastUpdated, method: 'DELETE', json: null, index: null, replaces: true }))!;
-      return { rid, type, id, version, lastUpdated, deleted: true, json: null };
+      const { compartments } = current; // a tombstone stays in its patients' records
+      const rid = (await writeVersion(q, { type, id, version, lastUpdated, method: 'DELETE', json: null, index: null, replaces: true, compartments }))!;
+      return { rid, type, id, version, lastUpdated, deleted: true, json: null, compartments };
     });
   }
 
@@ -154,8 +169,11 @@ export class ResourceService {
     return matchIds(q, principal, type, params, this.opts.fhirBase);
   }
 
-  /** Validates, stamps id and meta, checks references and writes the new version. */
-  private async store(q: Queryable, input: Resource, id: string, current: StoredVersion | undefined, method: 'POST' | 'PUT' | 'PATCH', opts: WriteOptions): Promise<StoredVersion> {
+  /**
+   * Validates, stamps id and meta, checks references, writes the new version, and checks that the principal may
+   * leave it so (permission `c` or `u` on the row written: in its patient's record, within its constraints).
+   */
+  private async store(q: Queryable, principal: Principal, permission: 'c' | 'u', input: Resource, id: string, current: StoredVersion | undefined, method: 'POST' | 'PUT' | 'PATCH', opts: WriteOptions): Promise<StoredVersion> {
     const version = (current?.version ?? 0) + 1;
     const lastUpdated = this.clock().toISOString();
     const meta = { ...(isObject(input.meta) ? input.meta : {}), versionId: String(version), lastUpdated };
@@ -165,14 +183,43 @@ export class ResourceService {
     opts.pendingReferences?.push(...refs);
     const json = JSON.stringify(resource);
     const index = extractIndexRows(resource);
+    checkLaunchPatient(principal, resource.resourceType, index.compartments);
+    const denials = consentDenyRules(resource);
     const references = opts.pendingReferences ? undefined : refs;
-    const rid = await writeVersion(q, { type: resource.resourceType, id, version, lastUpdated, method, json, index, replaces: current !== undefined, references });
+    const rid = await writeVersion(q, { type: resource.resourceType, id, version, lastUpdated, method, json, index, replaces: current !== undefined, references, denials });
     if (rid === undefined) {
       await checkReferencesExist(q, refs); // names the missing references
       throw new FhirError(409, 'conflict', `${resource.resourceType}/${id} changed while it was being written; retry`);
     }
-    return { rid, type: resource.resourceType, id, version, lastUpdated, deleted: false, json };
+    await checkWrittenRow(q, principal, resource.resourceType, rid, permission);
+    return { rid, type: resource.resourceType, id, version, lastUpdated, deleted: false, json, compartments: index.compartments };
   }
+}
+
+/** The audit trail is append-only and written by the server alone (issue 4: AuditEvents cannot be changed through the API). */
+function checkWritable(type: string): void {
+  if (type === 'AuditEvent') throw new FhirError(405, 'not-supported', 'AuditEvent is read-only: the audit trail is written by the server and cannot be changed');
+}
+
+function writeRefused(type: string, verb: string, why = 'it is outside the records this access token may write'): FhirError {
+  return new FhirError(403, 'forbidden', `This access token may not ${verb} this ${type}: ${why}`);
+}
+
+/** A `patient/`-only token writes into its launch patient's record (the common refusal, said precisely). */
+function checkLaunchPatient(p: Principal, type: string, compartments: readonly string[]): void {
+  const patient = p.launch.patient;
+  if (p.kind !== 'user' || patient === undefined || !isInPatientCompartmentDefinition(type)) return;
+  if (p.scopes.some((s) => s.startsWith('user/'))) return; // user/ scopes may place it elsewhere; the row check decides
+  if (!compartments.includes(`Patient/${patient}`)) throw writeRefused(type, 'write', `it must belong to the record of Patient/${patient}, the patient in context`);
+}
+
+/** The row as written must be one the principal may write (checked in the writing transaction, which a refusal rolls back). */
+async function checkWrittenRow(q: Queryable, p: Principal, type: string, rid: string, permission: 'c' | 'u'): Promise<void> {
+  const filter = rowAccess(p, type, permission);
+  if (filter === TRUE) return;
+  const { text, params } = sql`SELECT ${filter} AS ok FROM resources r WHERE r.rid = ${rid}::bigint`.render();
+  const [row] = await q.query<{ ok: boolean }>(text, params);
+  if (!row?.ok) throw writeRefused(type, 'write');
 }
 
 function isObject(v: unknown): v is JsonObject {

@@ -2,6 +2,8 @@
 // all written by one SQL statement so that a resource and its indexes can never disagree.
 import type { Queryable } from './database.ts';
 import type { IndexRows } from '../fhir/index-extract.ts';
+import type { DenyRule } from '../access/consent-rules.ts';
+import { and, raw, sql, TRUE, type Sql } from '../fhir/search/sql.ts';
 
 export interface StoredVersion {
   rid: string;
@@ -12,6 +14,8 @@ export interface StoredVersion {
   deleted: boolean;
   /** The resource as served (JSON text); null for a deleted version. */
   json: string | null;
+  /** The Patient compartments of the current version, e.g. ['Patient/123'] (a tombstone keeps its last ones). */
+  compartments: string[];
 }
 
 export interface HistoryEntry extends StoredVersion {
@@ -30,6 +34,10 @@ export interface WriteVersion {
   index: IndexRows | null;
   /** True when a current row exists already (its index rows are replaced). */
   replaces: boolean;
+  /** For a tombstone: the compartments it keeps, so access rules still place it. */
+  compartments?: string[];
+  /** A privacy Consent's deny rules (access/consent-rules.ts), replaced like index rows. */
+  denials?: DenyRule[];
   /**
    * Relative references that must name existing, non-deleted resources: checked inside the same statement,
    * which then writes nothing when one is missing (writeVersion returns undefined).
@@ -37,17 +45,22 @@ export interface WriteVersion {
   references?: { type: string; id: string }[];
 }
 
-const CURRENT_COLUMNS = `rid::text AS rid, type, id, version, to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastUpdated", deleted`;
+/** The columns of a StoredVersion from the `resources` row `r` (`deleted` given by the caller). */
+const columns = (a: string, deleted: string) => raw(`${a}.rid::text AS rid, ${a}.type, ${a}.id, ${a}.version,
+  to_char(${a}.last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastUpdated", ${deleted} AS deleted`);
 
-type Row = Omit<StoredVersion, 'json'> & { json: string | null };
+/** A version as read for a principal: `visible` is the access filter's verdict on it. */
+export type VisibleVersion = StoredVersion & { visible: boolean };
 
-/** The current version of a resource (possibly a tombstone), or undefined if it never existed. */
-export async function readCurrent(q: Queryable, type: string, id: string): Promise<StoredVersion | undefined> {
-  const rows = await q.query<Row>(
-    `SELECT ${CURRENT_COLUMNS}, CASE WHEN deleted THEN NULL ELSE resource::text END AS json FROM resources WHERE type = $1 AND id = $2`,
-    [type, id],
-  );
-  return rows[0];
+/**
+ * The current version of a resource (possibly a tombstone), or undefined if it never existed. `visible` is a
+ * predicate over the row alias `r` (the access filter): the row comes back either way, with its verdict.
+ */
+export async function readCurrent(q: Queryable, type: string, id: string, visible: Sql = TRUE): Promise<VisibleVersion | undefined> {
+  const { text, params } = sql`SELECT ${columns('r', 'r.deleted')}, r.compartments, CASE WHEN r.deleted THEN NULL ELSE r.resource::text END AS json,
+      ${visible} AS visible
+    FROM resources r WHERE r.type = ${type} AND r.id = ${id}`.render();
+  return (await q.query<VisibleVersion>(text, params))[0];
 }
 
 /**
@@ -55,9 +68,9 @@ export async function readCurrent(q: Queryable, type: string, id: string): Promi
  * The advisory lock also serialises concurrent creates of the same id (create-on-update). The read is a separate
  * statement so that, under READ COMMITTED, its snapshot is taken after the lock is granted.
  */
-export async function lockCurrent(tx: Queryable, type: string, id: string): Promise<StoredVersion | undefined> {
+export async function lockCurrent(tx: Queryable, type: string, id: string, visible: Sql = TRUE): Promise<VisibleVersion | undefined> {
   await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${type}/${id}`]);
-  return readCurrent(tx, type, id);
+  return readCurrent(tx, type, id, visible);
 }
 
 /**
@@ -68,20 +81,19 @@ export async function lockTypeForConditionalWrite(tx: Queryable, type: string): 
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [type]);
 }
 
-export async function readVersion(q: Queryable, type: string, id: string, version: number): Promise<StoredVersion | undefined> {
-  const rows = await q.query<Row>(
-    `SELECT ${CURRENT_COLUMNS.replace('deleted', `(method = 'DELETE') AS deleted`)}, resource::text AS json
-       FROM resource_versions WHERE type = $1 AND id = $2 AND version = $3`,
-    [type, id, version],
-  );
-  return rows[0];
+/** One version; `visible` is judged on the resource's current row `r` (its compartments, index rows and type). */
+export async function readVersion(q: Queryable, type: string, id: string, version: number, visible: Sql = TRUE): Promise<VisibleVersion | undefined> {
+  const { text, params } = sql`SELECT ${columns('v', `(v.method = 'DELETE')`)}, r.compartments, v.resource::text AS json, ${visible} AS visible
+    FROM resource_versions v JOIN resources r ON r.rid = v.rid
+    WHERE v.type = ${type} AND v.id = ${id} AND v.version = ${version}`.render();
+  return (await q.query<VisibleVersion>(text, params))[0];
 }
 
 export interface HistoryQuery {
   type?: string;
-  /** Only these types (the types a principal may see, for system history). */
-  types?: string[];
   id?: string;
+  /** The access filter over the resource's current row `r`: versions of resources the principal may not see are left out. */
+  visible?: Sql;
   /** ISO instant: only versions at or after it (`_since`). */
   since?: string;
   /** Only versions committed before this sequence number (the paging cursor). */
@@ -91,24 +103,17 @@ export interface HistoryQuery {
 
 /** Versions newest first, for instance, type and system history. */
 export async function readHistory(q: Queryable, h: HistoryQuery): Promise<HistoryEntry[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, v: unknown) => {
-    params.push(v);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (h.type) add('type = ?', h.type);
-  if (h.types) add('type = ANY(?::text[])', h.types);
-  if (h.id) add('id = ?', h.id);
-  if (h.since) add('last_updated >= ?::timestamptz', h.since);
-  if (h.beforeSeq) add('seq < ?::bigint', h.beforeSeq);
-  params.push(h.limit);
-  return q.query<HistoryEntry>(
-    `SELECT seq::text AS seq, method, ${CURRENT_COLUMNS.replace('deleted', `(method = 'DELETE') AS deleted`)}, resource::text AS json
-       FROM resource_versions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY seq DESC LIMIT $${params.length}`,
-    params,
-  );
+  const where = [
+    h.type ? sql`v.type = ${h.type}` : TRUE,
+    h.id ? sql`v.id = ${h.id}` : TRUE,
+    h.since ? sql`v.last_updated >= ${h.since}::timestamptz` : TRUE,
+    h.beforeSeq ? sql`v.seq < ${h.beforeSeq}::bigint` : TRUE,
+    h.visible ?? TRUE,
+  ];
+  const { text, params } = sql`SELECT v.seq::text AS seq, v.method, ${columns('v', `(v.method = 'DELETE')`)}, r.compartments, v.resource::text AS json
+    FROM resource_versions v JOIN resources r ON r.rid = v.rid
+    WHERE ${and(...where)} ORDER BY v.seq DESC LIMIT ${h.limit}`.render();
+  return q.query<HistoryEntry>(text, params);
 }
 
 /**
@@ -121,7 +126,7 @@ export async function writeVersion(q: Queryable, w: WriteVersion): Promise<strin
   const deleted = w.json === null;
   const currentBody = w.json ?? JSON.stringify({ resourceType: w.type, id: w.id, meta: { versionId: String(w.version), lastUpdated: w.lastUpdated } });
   const params: unknown[] = [
-    w.type, w.id, w.version, w.lastUpdated, deleted, currentBody, ix.compartments, w.method, w.json,
+    w.type, w.id, w.version, w.lastUpdated, deleted, currentBody, w.compartments ?? ix.compartments, w.method, w.json,
     ix.token.map((r) => r.p), ix.token.map((r) => r.system), ix.token.map((r) => r.code), ix.token.map((r) => r.text),
     ix.string.map((r) => r.p), ix.string.map((r) => r.norm), ix.string.map((r) => r.exact),
     ix.reference.map((r) => r.p), ix.reference.map((r) => r.targetType), ix.reference.map((r) => r.targetId), ix.reference.map((r) => r.url),
@@ -130,6 +135,7 @@ export async function writeVersion(q: Queryable, w: WriteVersion): Promise<strin
     ix.quantity.map((r) => r.p), ix.quantity.map((r) => r.value), ix.quantity.map((r) => r.system), ix.quantity.map((r) => r.code), ix.quantity.map((r) => r.unit),
     ix.uri.map((r) => r.p), ix.uri.map((r) => r.value),
     (w.references ?? []).map((r) => r.type), (w.references ?? []).map((r) => r.id),
+    ...denialColumns(w.denials ?? []),
   ];
   const rows = await q.query<{ rid: string }>(w.replaces ? UPDATE_SQL : INSERT_SQL, params);
   return rows[0]?.rid;
@@ -142,7 +148,12 @@ const REFERENCES_EXIST = `NOT EXISTS (
 
 const EMPTY_INDEX: IndexRows = { token: [], string: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };
 
-const INDEX_TABLES = ['sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri'];
+const INDEX_TABLES = ['sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri', 'consent_denials'];
+
+const denialColumns = (d: DenyRule[]) => [
+  d.map((r) => r.patient), d.map((r) => r.clientId), d.map((r) => r.resourceType), d.map((r) => r.labelSystem), d.map((r) => r.labelCode),
+  d.map((r) => r.lo), d.map((r) => r.hi),
+];
 
 const INDEX_INSERTS = `
   i_token AS (INSERT INTO sp_token (rid, p, system, code, text)
@@ -159,6 +170,9 @@ const INDEX_INSERTS = `
     SELECT cur.rid, u.p, u.v::numeric, u.s, u.c, u.un FROM cur, unnest($26::text[], $27::text[], $28::text[], $29::text[], $30::text[]) AS u(p, v, s, c, un)),
   i_uri AS (INSERT INTO sp_uri (rid, p, value)
     SELECT cur.rid, u.* FROM cur, unnest($31::text[], $32::text[]) AS u),
+  i_denial AS (INSERT INTO consent_denials (rid, patient, client_id, resource_type, label_system, label_code, lo, hi)
+    SELECT cur.rid, u.pa, u.c, u.t, u.ls, u.lc, u.lo::timestamptz, u.hi::timestamptz
+      FROM cur, unnest($35::text[], $36::text[], $37::text[], $38::text[], $39::text[], $40::text[], $41::text[]) AS u(pa, c, t, ls, lc, lo, hi)),
   ver AS (INSERT INTO resource_versions (rid, type, id, version, last_updated, method, resource)
     SELECT cur.rid, $1, $2, $3, $4::timestamptz, $8, $9::jsonb FROM cur)
   SELECT rid::text AS rid FROM cur`;

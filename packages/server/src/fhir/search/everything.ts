@@ -9,7 +9,7 @@ import { accessFilter } from './access-filter.ts';
 import { linkUrl, searchsetBundle, type BundleLink } from './bundle.ts';
 import { decodeCursor, encodeCursor, keysetSql, pageSql, type OrderKey } from './paging.ts';
 import { DEFAULT_COUNT, parseCount } from './search-request.ts';
-import { and, raw, sql, TRUE } from './sql.ts';
+import { Aliases, and, raw, sql, TRUE } from './sql.ts';
 
 const R = raw('r');
 const SIGNATURE = '$everything';
@@ -38,7 +38,7 @@ export async function everything(q: Queryable, principal: Principal, patientId: 
     } else if (name === '_cursor') cursorText = value;
   }
 
-  const patient = sql`SELECT 1 FROM resources ${R} WHERE ${R}.type = 'Patient' AND ${R}.id = ${patientId} AND NOT ${R}.deleted AND ${accessFilter(principal, 'Patient', R)}`.render();
+  const patient = sql`SELECT 1 FROM resources ${R} WHERE ${R}.type = 'Patient' AND ${R}.id = ${patientId} AND NOT ${R}.deleted AND ${accessFilter(principal, 'Patient', R, new Aliases())}`.render();
   if ((await q.query(patient.text, patient.params)).length === 0) throw notFound(`Patient/${patientId} is not known`);
 
   const keys: OrderKey[] = [
@@ -49,7 +49,7 @@ export async function everything(q: Queryable, principal: Principal, patientId: 
   const where = and(
     sql`${R}.compartments @> ARRAY[${`Patient/${patientId}`}]::text[]`,
     sql`NOT ${R}.deleted`,
-    accessFilter(principal, undefined, R),
+    accessFilter(principal, undefined, R, new Aliases()),
     types ? sql`${R}.type = ANY(${types}::text[])` : TRUE,
     since ? sql`${R}.last_updated >= ${since}::timestamptz` : TRUE,
     cursor ? keysetSql(keys, cursor) : TRUE,

@@ -10,7 +10,7 @@ import { getSearchParam, isResourceType, searchParamsFor } from '../search-param
 import { accessFilter } from './access-filter.ts';
 import type { IncludeSpec } from './ast.ts';
 import { isLocalReference } from './param-reference.ts';
-import { and, inKeys, raw, sql } from './sql.ts';
+import { Aliases, and, inKeys, raw, sql } from './sql.ts';
 
 /** Rounds of `:iterate` after the first one. */
 export const MAX_ITERATE = 3;
@@ -106,7 +106,7 @@ async function includeRound(q: Queryable, spec: IncludeSpec, from: readonly Page
       sql`(${t}.type, ${t}.id) IN (SELECT ${s}.target_type, ${s}.target_id FROM sp_reference ${s}
           WHERE ${s}.rid = ANY(${from.map((f) => f.rid)}::bigint[]) AND ${inKeys(sql`${s}.p`, spec.keys)} AND ${target}
             AND ${s}.target_id IS NOT NULL AND ${isLocalReference(s, ctx.fhirBase)})`;
-  const where = and(selected, sql`NOT ${t}.deleted`, sql`NOT (${t}.rid = ANY(${exclude}::bigint[]))`, accessFilter(ctx.principal, spec.reverse ? spec.sourceType : spec.targetType, t));
+  const where = and(selected, sql`NOT ${t}.deleted`, sql`NOT (${t}.rid = ANY(${exclude}::bigint[]))`, accessFilter(ctx.principal, spec.reverse ? spec.sourceType : spec.targetType, t, new Aliases()));
   const { text, params } = sql`SELECT ${t}.rid::text AS rid, ${t}.type, ${t}.id, ${t}.resource::text AS json
     FROM resources ${t} WHERE ${where} ORDER BY ${t}.rid LIMIT ${limit}`.render();
   return q.query<PageRow>(text, params);

@@ -49,12 +49,12 @@ interface Row extends PageRow {
 const R = raw('r');
 
 /** The rows a search may see before any filter: current, visible, in the compartment and of the URL's type. */
-function baseWhere(principal: Principal, type: string | undefined, compartment: SearchRequest['compartment']): Sql {
+function baseWhere(principal: Principal, type: string | undefined, compartment: SearchRequest['compartment'], aliases: Aliases): Sql {
   return and(
     type === undefined ? TRUE : sql`${R}.type = ${type}`,
     sql`NOT ${R}.deleted`,
     compartment ? sql`${R}.compartments @> ARRAY[${`${compartment.type}/${compartment.id}`}]::text[]` : TRUE,
-    accessFilter(principal, type, R),
+    accessFilter(principal, type, R, aliases),
   );
 }
 
@@ -64,7 +64,7 @@ export async function searchBundle(q: Queryable, principal: Principal, req: Sear
   const now = req.now ?? new Date();
   const parsed = parseSearchRequest(req.type, req.params, { strict: req.strict, fhirBase, now });
   const aliases = new Aliases();
-  const where = and(baseWhere(principal, req.type, req.compartment), whereSql(parsed.conditions, R, { aliases, principal, fhirBase }));
+  const where = and(baseWhere(principal, req.type, req.compartment, aliases), whereSql(parsed.conditions, R, { aliases, principal, fhirBase }));
   const { keys, joins } = orderKeys(parsed.sort, R, aliases);
   const signature = sortSignature(parsed.sort);
   const cursor = parsed.cursor === undefined ? undefined : decodeCursor(parsed.cursor, keys, signature);
@@ -151,7 +151,8 @@ function pageLinks(
 /** Conditional create / update / delete: the ids of the current matches (at most `limit`), strict handling. */
 export async function matchIds(q: Queryable, principal: Principal, type: string, params: URLSearchParams, fhirBase?: string, limit = 5): Promise<string[]> {
   const parsed = parseSearchRequest(type, params, { strict: true, fhirBase, now: new Date() });
-  const where = and(baseWhere(principal, type, undefined), whereSql(parsed.conditions, R, { aliases: new Aliases(), principal, fhirBase }));
+  const aliases = new Aliases();
+  const where = and(baseWhere(principal, type, undefined, aliases), whereSql(parsed.conditions, R, { aliases, principal, fhirBase }));
   const { text, params: values } = sql`SELECT ${R}.id FROM resources ${R} WHERE ${where} ORDER BY ${R}.rid LIMIT ${limit}`.render();
   return (await q.query<{ id: string }>(text, values)).map((r) => r.id);
 }

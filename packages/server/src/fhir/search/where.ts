@@ -88,7 +88,7 @@ function chainSql(c: Extract<Condition, { kind: 'chain' }>, r: Sql, ctx: WhereCo
   const types = c.links.map((l) => l.targetType);
   return sql`EXISTS (SELECT 1 FROM sp_reference ${s} JOIN resources ${t} ON ${t}.type = ${s}.target_type AND ${t}.id = ${s}.target_id
     WHERE ${s}.rid = ${r}.rid AND ${inKeys(sql`${s}.p`, c.param.keys)} AND ${isLocalReference(s, ctx.fhirBase)}
-      AND NOT ${t}.deleted AND ${accessFilter(ctx.principal, types.length === 1 ? types[0] : undefined, t)} AND ${byTarget})`;
+      AND NOT ${t}.deleted AND ${accessFilter(ctx.principal, types.length === 1 ? types[0] : undefined, t, ctx.aliases)} AND ${byTarget})`;
 }
 
 // Reverse chaining (R4 search §3.1.1.4.14): some current, visible `sourceType` resource references this row
@@ -98,5 +98,5 @@ function hasSql(c: Extract<Condition, { kind: 'has' }>, r: Sql, ctx: WhereContex
   const o = ctx.aliases.next('o');
   return sql`EXISTS (SELECT 1 FROM sp_reference ${s} JOIN resources ${o} ON ${o}.rid = ${s}.rid
     WHERE ${s}.target_type = ${r}.type AND ${s}.target_id = ${r}.id AND ${s}.p = ${c.key} AND ${isLocalReference(s, ctx.fhirBase)}
-      AND NOT ${o}.deleted AND ${accessFilter(ctx.principal, c.sourceType, o)} AND ${conditionSql(c.condition, o, ctx)})`;
+      AND NOT ${o}.deleted AND ${accessFilter(ctx.principal, c.sourceType, o, ctx.aliases)} AND ${conditionSql(c.condition, o, ctx)})`;
 }
