@@ -328,6 +328,8 @@ describe('authorization request errors', () => {
       [{ response_type: 'token' }, 'unsupported_response_type', /code/],
       [{ scope: 'patient/Observation.rsx' }, 'invalid_scope', /not valid/],
       [{ scope: 'system/*.rs' }, 'invalid_scope', /none of the requested/],
+      [{ scope: 'patient/Observation.rs?no-such-param=1' }, 'invalid_scope', /cannot enforce: Unknown search parameter 'no-such-param'/],
+      [{ scope: 'patient/Observation.rs?date=yesterday' }, 'invalid_scope', /cannot enforce/],
       [{ scope: 'launch patient/*.rs' }, 'invalid_request', /launch parameter/],
       [{ launch: 'forged', scope: 'launch patient/*.rs' }, 'invalid_request', /launch/],
       [{ prompt: 'sometimes' }, 'invalid_request', /prompt/],

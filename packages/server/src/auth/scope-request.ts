@@ -2,6 +2,7 @@
 // widens it). Malformed scopes are refused with invalid_scope, never skipped.
 import { parseScopeString, scopesCover, type ResourceScope } from '../access/scope-grammar.ts';
 import { OAuthError } from './oauth-errors.ts';
+import { constraintProblem } from '../fhir/search/access-filter.ts';
 
 const invalidScope = (description: string) => new OAuthError('invalid_scope', description);
 
@@ -10,6 +11,10 @@ function parseRequest(requested: string | null | undefined): { resource: Resourc
   const bad = parsed.invalid[0];
   if (bad) throw invalidScope(`scope ${bad.raw} is not valid: ${bad.reason}`);
   if (parsed.resource.length + parsed.special.length === 0) throw invalidScope('scope is required');
+  for (const s of parsed.resource) {
+    const problem = constraintProblem(s);
+    if (problem) throw invalidScope(`scope ${s.raw} has a constraint Firekeeper cannot enforce: ${problem}`);
+  }
   return parsed;
 }
 

@@ -150,6 +150,7 @@ describe('client_credentials with private_key_jwt', () => {
     assertError(await token({ client_assertion: await assertion(), scope: '' }), 400, 'invalid_scope', /required/);
     assertError(await token({ client_assertion: await assertion(), scope: 'patient/Patient.rs' }), 400, 'invalid_scope', /system\//);
     assertError(await token({ client_assertion: await assertion(), scope: 'system/*.*' }), 400, 'invalid_scope', /not registered/);
+    assertError(await token({ client_assertion: await assertion(), scope: 'system/Observation.rs?code:bogus=1' }), 400, 'invalid_scope', /cannot enforce/);
   });
 
   it('refuses other grant types, malformed requests and suspended clients', async () => {

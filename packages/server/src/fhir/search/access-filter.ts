@@ -97,18 +97,34 @@ function userRecords(userId: string | undefined, row: Sql): Sql {
 
 /**
  * A granular scope's constraints as a predicate on the row (evaluated on the data itself, not narrowed again by the
- * principal). A constraint the server cannot evaluate (unknown parameter, bad value) makes the scope grant nothing.
+ * principal). A constraint the server cannot evaluate makes the scope grant nothing (the authorization server refuses
+ * such scopes up front: `constraintProblem`).
  */
 function constraintRows(s: ResourceScope, type: string | undefined, row: Sql, aliases: Aliases): Sql {
   const on = s.resourceType !== '*' ? [s.resourceType] : type !== undefined ? [type] : RESOURCE_TYPES;
   let conditions: Condition[];
   try {
-    const now = new Date();
-    conditions = s.constraints.map((c) => parseCondition(on, c.name, decodeURIComponent(c.value), { now }));
+    conditions = parseConstraints(s, on);
   } catch {
     return FALSE;
   }
   return whereSql(conditions, row, { aliases, principal: SYSTEM_PRINCIPAL });
+}
+
+function parseConstraints(s: ResourceScope, on: readonly string[]): Condition[] {
+  const now = new Date();
+  return s.constraints.map((c) => parseCondition(on, c.name, decodeURIComponent(c.value), { now }));
+}
+
+/** Why a granular scope's constraints cannot be enforced (unknown parameter, bad value), or undefined when they can. */
+export function constraintProblem(s: ResourceScope): string | undefined {
+  if (s.constraints.length === 0) return undefined;
+  try {
+    parseConstraints(s, s.resourceType === '*' ? RESOURCE_TYPES : [s.resourceType]);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /**
