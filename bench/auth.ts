@@ -43,6 +43,28 @@ export async function mintAccessToken(dbUrl: string, baseUrl: string, lifetimeSe
   });
 }
 
+/** The most patients R and S rotate over with patient-launch tokens (one token each, minted before the run). */
+export const MAX_LAUNCH_TOKENS = 1000;
+
+/**
+ * Patient-launch tokens, as an EHR launch gives an app: `patient/*.rs` with the patient in context, acting for a
+ * clinician, one per patient (up to MAX_LAUNCH_TOKENS), so R and S run with full compartment enforcement.
+ */
+export async function mintPatientTokens(dbUrl: string, baseUrl: string, patientIds: readonly string[], lifetimeSeconds = 24 * 3600): Promise<Map<string, string>> {
+  return withDatabase(dbUrl, async (db) => {
+    const keys = new KeyRing(db);
+    const tokens = new Map<string, string>();
+    for (const patient of patientIds.slice(0, MAX_LAUNCH_TOKENS)) {
+      const { token } = await issueAccessToken(keys, {
+        issuer: baseUrl, audience: `${baseUrl}/fhir`, clientId: 'bench-app', subject: 'bench-clinician', scope: 'launch patient/*.rs', lifetimeSeconds,
+        context: { patient, fhirUser: `${baseUrl}/fhir/Practitioner/bench` },
+      });
+      tokens.set(patient, token);
+    }
+    return tokens;
+  });
+}
+
 export interface PresignedAssertions {
   clientId: string;
   /** Complete form-encoded token request bodies, one per request, each with an assertion of its own (new jti). */

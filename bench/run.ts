@@ -24,7 +24,7 @@ import { freePort, HOST, startNode, stop, stopAll, waitForHttp, type Child } fro
 import { evaluateTargets, formatCpu, formatDrift, formatResults, formatTargets, HELLO_END, writeResults, type Row } from './report.ts';
 import { ALL_SCENARIOS, codeExchangeScenario, fhirScenario, helloScenario, minimalReadScenario, preflight, tokenScenario, type Scenario, type ScenarioName } from './scenarios.ts';
 import { WRITER_PATIENTS } from './fixtures.ts';
-import { MAX_K_RUN_SECONDS, mintAccessToken, prepareAuthorizationCodes, presignAssertions, TOKEN_PATH, verifyRate } from './auth.ts';
+import { MAX_K_RUN_SECONDS, mintAccessToken, mintPatientTokens, prepareAuthorizationCodes, presignAssertions, TOKEN_PATH, verifyRate } from './auth.ts';
 import type { AssertionAlg } from '../packages/server/src/test-support/backend-client.ts';
 
 const { values } = parseArgs({
@@ -197,10 +197,13 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
   const groups = values['cpu-prof'] ? names.map((n) => [n]) : [names];
   for (const group of groups) {
     const { child, base, token } = await startFirekeeper(ds, values['cpu-prof'] ? `${label(group[0]!)}-${Date.now()}` : undefined);
+    let tokens: Map<string, string> | undefined;
+    const launchTokens = async () => (tokens ??= await mintPatientTokens(ds.url, base, ds.patientIds));
     try {
       if (group.some((n) => n === 'C' || n === 'T')) await ensureWriterPatients(base, token);
       for (const name of group) {
-        const scenario = name === 'K' ? await kScenario(ds, base) : name === 'X' ? await xScenario(ds, base) : fhirScenario(name, ds.patientIds, token);
+        const scenario = name === 'K' ? await kScenario(ds, base) : name === 'X' ? await xScenario(ds, base)
+          : fhirScenario(name, ds.patientIds, name === 'R' || name === 'S' ? await launchTokens() : token);
         rows.push(await runScenario(base, scenario, { label: label(name), server: child, patients: ds.patients, database: ds.dbName }));
       }
     } finally {

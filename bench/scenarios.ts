@@ -38,14 +38,14 @@ interface HeaderOptions {
 function rotating(
   name: string,
   description: string,
-  next: (n: number) => { method: 'GET' | 'POST'; path: string; body?: string },
+  next: (n: number) => { method: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> },
   check: Scenario['check'],
   { headers = {}, bodyHeaders = JSON_HEADERS }: HeaderOptions = {},
 ): Scenario {
   let n = 0;
   const build = () => {
     const r = next(n++);
-    return { ...r, headers: { ...(r.body === undefined ? ACCEPT : bodyHeaders), ...headers } }; // fresh: autocannon adds Content-Length to it
+    return { ...r, headers: { ...(r.body === undefined ? ACCEPT : bodyHeaders), ...headers, ...r.headers } }; // fresh: autocannon adds Content-Length to it
   };
   return {
     name,
@@ -71,17 +71,23 @@ const expect = (okStatus: (s: number) => boolean, what: (json: Record<string, un
     return json ? what(json) : `not JSON: ${body.slice(0, 100)}`;
   };
 
-/** A FHIR scenario; with `accessToken`, every request carries `Authorization: Bearer <accessToken>`. */
-export function fhirScenario(name: FhirScenarioName, patientIds: string[], accessToken?: string): Scenario {
-  const pick = (n: number) => patientIds[n % patientIds.length]!;
-  const auth: HeaderOptions = accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } };
+/**
+ * A FHIR scenario. With `access` a token, every request carries `Authorization: Bearer <token>`; with a map from
+ * patient id to token (patient-launch tokens), R and S rotate over those patients, each request with its patient's token.
+ */
+export function fhirScenario(name: FhirScenarioName, patientIds: string[], access?: string | ReadonlyMap<string, string>): Scenario {
+  const ids = typeof access === 'object' ? [...access.keys()] : patientIds;
+  const pick = (n: number) => ids[n % ids.length]!;
+  const auth: HeaderOptions = typeof access === 'string' ? { headers: { authorization: `Bearer ${access}` } } : {};
+  const as = (id: string) => (typeof access === 'object' ? { headers: { authorization: `Bearer ${access.get(id)!}` } } : {});
+  const tokens = typeof access === 'object' ? ', each with its own patient-launch token (patient/*.rs)' : '';
   switch (name) {
     case 'R':
-      return rotating('R', `GET /fhir/Patient/{id} over ${patientIds.length} ids`, (n) => ({ method: 'GET', path: `/fhir/Patient/${pick(n)}` }),
+      return rotating('R', `GET /fhir/Patient/{id} over ${ids.length} ids${tokens}`, (n) => ({ method: 'GET', path: `/fhir/Patient/${pick(n)}`, ...as(pick(n)) }),
         expect((s) => s === 200, (j) => (j.resourceType === 'Patient' ? undefined : `resourceType ${String(j.resourceType)}`)), auth);
     case 'S':
-      return rotating('S', `GET /fhir/Observation?patient={id}&category=vital-signs&_sort=-date&_count=20 over ${patientIds.length} patients`,
-        (n) => ({ method: 'GET', path: `/fhir/Observation?patient=${pick(n)}&category=vital-signs&_sort=-date&_count=20` }),
+      return rotating('S', `GET /fhir/Observation?patient={id}&category=vital-signs&_sort=-date&_count=20 over ${ids.length} patients${tokens}`,
+        (n) => ({ method: 'GET', path: `/fhir/Observation?patient=${pick(n)}&category=vital-signs&_sort=-date&_count=20`, ...as(pick(n)) }),
         expect((s) => s === 200, (j) => {
           const entries = (j.entry ?? []) as { resource?: { resourceType?: string } }[];
           if (j.resourceType !== 'Bundle' || j.type !== 'searchset') return 'not a searchset Bundle';
