@@ -219,12 +219,11 @@ describe('fhirclient (SMART JavaScript client, Node API) against Firekeeper', ()
     assert.ok(state.tokenResponse!.access_token);
   });
 
-  it('a patient-context token reads only its patient', {
-    todo: 'scope enforcement is a later milestone (README: until it lands, any valid token can read and write everything)',
-  }, async () => {
+  it('a patient-context token reads only its patient: another patient answers 404, as if it did not exist', async () => {
     const browser = new HttpBrowser();
     const { client } = landed(await signInAndAllow(browser, await browser.go(`${appOrigin}/standalone`), 'ada'));
-    await assert.rejects(client.request('Patient/fc-pat-2'), /403|404/);
+    assert.equal((await client.request<{ id: string }>(`Patient/${client.patient.id!}`)).id, client.patient.id);
+    await assert.rejects(client.request('Patient/fc-pat-2'), /404/);
   });
 
   it('EHR launch: launch URL with iss and launch → discovery, authorize with launch, sign-in, consent → the launch patient', async () => {
