@@ -1,5 +1,6 @@
 // Composes the Firekeeper server from one Fastify plugin per domain. `buildApp` does not listen;
 // the CLI does (and tests use `inject` or listen on an ephemeral port).
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -28,6 +29,8 @@ import { introspectionEndpoint } from './auth/introspection-endpoint.ts';
 import { revocationEndpoint } from './auth/revocation-endpoint.ts';
 import { userinfoEndpoint } from './auth/userinfo-endpoint.ts';
 import { manageEndpoint } from './auth/manage-endpoint.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { installFhirAudit } from './audit/fhir-audit.ts';
 
 export interface AppOptions {
   config: Config;
@@ -47,6 +50,9 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     // FHIR ids and search values may be long; the router should not reject them.
     routerOptions: { maxParamLength: 1000 },
     trustProxy: config.trustProxy === false ? false : config.trustProxy,
+    // Request ids are UUIDs made here (never taken from the client): each is the id of the request's AuditEvent.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
     ...(config.tls ? { https: tlsOptions(config.tls) } : {}),
   }) as unknown as FastifyInstance;
   const fhirBase = `${config.baseUrl}/fhir`;
@@ -59,10 +65,13 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   await revocations.start();
   app.addHook('onClose', async () => revocations.stop());
   const verifier = new AccessTokenVerifier(keys, revocations, { issuer: config.baseUrl, audience: fhirBase });
+  const audit = new AuditLog(db, { source: { baseUrl: config.baseUrl } });
+  app.addHook('onClose', async () => audit.close());
 
   await app.register(
     async (fhir) => {
       installFhirErrorHandlers(fhir);
+      installFhirAudit(fhir, { audit });
       await fhir.register(smartConfigurationEndpoint, { baseUrl: config.baseUrl });
       await fhir.register(fhirRoutes, {
         resources,
@@ -77,13 +86,14 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   const secure = config.baseUrl.startsWith('https:');
   await registerWeb(app, { secure });
   const sessions = new Sessions(db, secure);
-  await app.register(authorizeEndpoint, { db, sessions, fhirBase });
-  await app.register(manageEndpoint, { db, sessions, revocations });
+  const authAudit = { audit, fhirBase };
+  await app.register(authorizeEndpoint, { db, sessions, fhirBase, audit: authAudit });
+  await app.register(manageEndpoint, { db, sessions, revocations, audit: authAudit });
   await app.register(jwksEndpoint, { db });
   await app.register(openidConfigurationEndpoint, { baseUrl: config.baseUrl });
-  await app.register(tokenEndpoint, { db, keys, revocations, baseUrl: config.baseUrl });
-  await app.register(introspectionEndpoint, { db, verifier, baseUrl: config.baseUrl, adminToken: config.adminToken });
-  await app.register(revocationEndpoint, { db, verifier, revocations, baseUrl: config.baseUrl });
+  await app.register(tokenEndpoint, { db, keys, revocations, baseUrl: config.baseUrl, audit });
+  await app.register(introspectionEndpoint, { db, verifier, baseUrl: config.baseUrl, adminToken: config.adminToken, audit });
+  await app.register(revocationEndpoint, { db, verifier, revocations, baseUrl: config.baseUrl, audit });
   await app.register(userinfoEndpoint, { db, verifier, fhirBase });
   await app.register(registrationEndpoint, { db });
   await app.register(adminApi, { prefix: ADMIN_API_PREFIX, db, adminToken: config.adminToken });

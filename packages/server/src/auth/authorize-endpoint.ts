@@ -20,6 +20,7 @@ import { registerFormParser } from './form-body.ts';
 import type { Session, Sessions } from './session.ts';
 import { signIn } from './sign-in.ts';
 import { launchContextFor } from './launch-context.ts';
+import { recordAuthEvent, type AuthAuditOptions } from '../audit/auth-audit.ts';
 
 export const AUTHORIZE_PATH = '/auth/authorize';
 const INTERACTION_PATH = '/auth/interaction';
@@ -28,6 +29,7 @@ export interface AuthorizeOptions {
   db: Database;
   sessions: Sessions;
   fhirBase: string;
+  audit: AuthAuditOptions;
 }
 
 type Step =
@@ -40,7 +42,7 @@ type Step =
 interface InteractionRoute { Params: { id: string }; Querystring: { name?: string } }
 
 export async function authorizeEndpoint(app: FastifyInstance, opts: AuthorizeOptions): Promise<void> {
-  const { db, sessions, fhirBase } = opts;
+  const { db, sessions, fhirBase, audit } = opts;
   registerFormParser(app);
   app.setErrorHandler((err, request, reply) => {
     if ((err as { code?: string }).code === 'FST_CSRF_INVALID_TOKEN' || (err as { code?: string }).code === 'FST_CSRF_MISSING_SECRET') {
@@ -89,7 +91,7 @@ export async function authorizeEndpoint(app: FastifyInstance, opts: AuthorizeOpt
     const again = () => reply.redirect(`${INTERACTION_PATH}/${interaction.id}`, 303);
     switch (form.get('step')) {
       case 'login': {
-        const error = await signIn(db, sessions, request, reply, form);
+        const error = await signIn(db, sessions, request, reply, form, { audit, clientId: client.clientId });
         return error ? render(reply, interaction, client, undefined, { kind: 'login', error }, '', form.get('username') ?? '') : again();
       }
       case 'patient':
@@ -102,7 +104,7 @@ export async function authorizeEndpoint(app: FastifyInstance, opts: AuthorizeOpt
         return again();
       case 'consent':
         if (step.kind !== 'consent' || !session) return again();
-        return consent(reply, interaction, client, session, form);
+        return consent(request, reply, interaction, client, session, form);
       default:
         return again();
     }
@@ -161,7 +163,7 @@ export async function authorizeEndpoint(app: FastifyInstance, opts: AuthorizeOpt
     if (await mayChoosePatient(db, fhirBase, session.user, patient)) await saveProgress(db, interaction, { patient });
   }
 
-  async function consent(reply: FastifyReply, interaction: Interaction, client: Client, session: Session, form: URLSearchParams) {
+  async function consent(request: FastifyRequest, reply: FastifyReply, interaction: Interaction, client: Client, session: Session, form: URLSearchParams) {
     if (form.get('decision') !== 'allow') {
       await deleteInteraction(db, interaction.id);
       return redirectToApp(reply, interaction.params.redirectUri, { error: 'access_denied', error_description: 'the user denied the request', state: interaction.params.state });
@@ -171,6 +173,12 @@ export async function authorizeEndpoint(app: FastifyInstance, opts: AuthorizeOpt
       await deleteInteraction(db, interaction.id);
       return redirectToApp(reply, interaction.params.redirectUri, { error: 'access_denied', error_description: 'the user granted no scopes', state: interaction.params.state });
     }
+    // Recorded before it takes effect: no approval is stored, and no code issued, unless the record is committed.
+    const patient = interaction.params.launch?.context.patient ?? interaction.progress.patient ?? undefined;
+    await recordAuthEvent(audit, request, 200, {
+      event: 'consent-granted', userId: session.user.id, fhirUser: session.user.fhirUser ?? undefined, userName: session.user.name,
+      clientId: client.clientId, scope: granted.join(' '), ...(patient ? { patient } : {}),
+    });
     await rememberApproval(db, session.user.id, client.clientId, granted);
     await saveProgress(db, interaction, { granted });
     return finish(reply, interaction, client, session, granted);

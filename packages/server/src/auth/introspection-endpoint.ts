@@ -2,6 +2,8 @@
 // credential; any token that is unknown, expired, revoked or malformed is simply `{"active": false}` (§2.2).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../store/database.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { installOAuthAudit } from '../audit/auth-audit.ts';
 import { InvalidTokenError, type AccessTokenVerifier } from './access-token-verifier.ts';
 import { matchesAdminToken } from './admin-api.ts';
 import { bearerToken } from './bearer.ts';
@@ -19,6 +21,7 @@ export interface IntrospectionOptions {
   verifier: AccessTokenVerifier;
   baseUrl: string;
   adminToken: string;
+  audit: AuditLog;
 }
 
 const INACTIVE = { active: false };
@@ -27,25 +30,35 @@ const CLAIMS = ['scope', 'client_id', 'sub', 'exp', 'iat', 'iss', 'aud', 'jti', 
 export async function introspectionEndpoint(app: FastifyInstance, opts: IntrospectionOptions): Promise<void> {
   const { db, verifier, baseUrl } = opts;
   registerFormParser(app);
+  installOAuthAudit(app, { audit: opts.audit, fhirBase: `${baseUrl}/fhir` }, () => 'token-introspected');
   installOAuthErrorHandler(app, { name: 'introspection endpoint', realm: 'firekeeper', bodyErrorCode: 'invalid_request', bodyType: 'application/x-www-form-urlencoded' });
 
   app.post(INTROSPECTION_PATH, async (request, reply) => {
     const form = oauthForm(request);
-    await authorizeCaller(request, form);
+    const caller = await authorizeCaller(request, form);
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const token = form.get('token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
-    return (await introspectAccessToken(token)) ?? (await introspectRefreshToken(token)) ?? INACTIVE;
+    const body: Record<string, unknown> = (await introspectAccessToken(token)) ?? (await introspectRefreshToken(token)) ?? INACTIVE;
+    // The record names the caller and what it learned about (the token's jti, scope and patient), not the token.
+    request.authAudit = {
+      event: 'token-introspected', ...(caller ? { clientId: caller } : {}),
+      ...(typeof body.jti === 'string' ? { jti: body.jti } : {}), ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
+      ...(typeof body.patient === 'string' ? { patient: body.patient } : {}),
+    };
+    return body;
   });
 
-  async function authorizeCaller(request: FastifyRequest, form: URLSearchParams): Promise<void> {
+  /** The calling client's id, or undefined for the admin credential. */
+  async function authorizeCaller(request: FastifyRequest, form: URLSearchParams): Promise<string | undefined> {
     const bearer = bearerToken(request.headers.authorization);
     if (bearer !== undefined) {
       if (!matchesAdminToken(bearer, opts.adminToken)) throw new OAuthError('invalid_token', 'the Bearer credential is not the admin credential', 401);
-      return;
+      return undefined;
     }
-    const { method } = await authenticateClient(db, request, form, { tokenEndpoint: `${baseUrl}${INTROSPECTION_PATH}` });
+    const { method, client } = await authenticateClient(db, request, form, { tokenEndpoint: `${baseUrl}${INTROSPECTION_PATH}` });
     if (method === 'none') throw new OAuthError('invalid_client', 'introspection is for confidential clients and resource servers', 401);
+    return client.clientId;
   }
 
   async function introspectAccessToken(token: string): Promise<Record<string, unknown> | undefined> {

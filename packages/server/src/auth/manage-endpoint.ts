@@ -13,11 +13,12 @@ import { authorizedApps, revokeGrantsOf, type AuthorizedApp } from './grant-stor
 import type { RevocationList } from './revocation-list.ts';
 import type { Session, Sessions } from './session.ts';
 import { signIn } from './sign-in.ts';
+import { recordAuthEvent, type AuthAuditOptions } from '../audit/auth-audit.ts';
 
 export const MANAGE_PATH = '/auth/manage';
 
-export async function manageEndpoint(app: FastifyInstance, opts: { db: Database; sessions: Sessions; revocations: RevocationList }): Promise<void> {
-  const { db, sessions, revocations } = opts;
+export async function manageEndpoint(app: FastifyInstance, opts: { db: Database; sessions: Sessions; revocations: RevocationList; audit: AuthAuditOptions }): Promise<void> {
+  const { db, sessions, revocations, audit } = opts;
   registerFormParser(app);
   app.setErrorHandler((err, request, reply) => {
     const code = (err as { code?: string }).code;
@@ -38,12 +39,16 @@ export async function manageEndpoint(app: FastifyInstance, opts: { db: Database;
     const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
     const session = await sessions.current(request);
     if (form.get('step') === 'login') {
-      const error = await signIn(db, sessions, request, reply, form);
+      const error = await signIn(db, sessions, request, reply, form, { audit });
       if (error) return showLogin(reply, error, form.get('username') ?? '');
     } else if (session && form.get('step') === 'revoke') {
       const clientId = form.get('client_id') ?? '';
-      await revokeGrantsOf(db, revocations, session.user.id, clientId);
+      const revoked = await revokeGrantsOf(db, revocations, session.user.id, clientId);
       await forgetApproval(db, session.user.id, clientId);
+      // Recorded after it took effect (a revocation must never wait on the trail), before the page answers.
+      await recordAuthEvent(audit, request, 200, {
+        event: 'consent-revoked', userId: session.user.id, fhirUser: session.user.fhirUser ?? undefined, userName: session.user.name, clientId,
+      }, `${revoked} grant${revoked === 1 ? '' : 's'} revoked`);
     } else if (session && form.get('step') === 'logout') {
       await sessions.end(request, reply);
     }

@@ -4,6 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { Database } from '../store/database.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { installOAuthAudit } from '../audit/auth-audit.ts';
 import { InvalidTokenError, type AccessTokenVerifier } from './access-token-verifier.ts';
 import { authenticateClient } from './client-authentication.ts';
 import { oauthForm, registerFormParser } from './form-body.ts';
@@ -19,6 +21,7 @@ export interface RevocationOptions {
   verifier: AccessTokenVerifier;
   revocations: RevocationList;
   baseUrl: string;
+  audit: AuditLog;
 }
 
 const notYours = () => new OAuthError('unauthorized_client', 'the token was issued to another client');
@@ -26,6 +29,7 @@ const notYours = () => new OAuthError('unauthorized_client', 'the token was issu
 export async function revocationEndpoint(app: FastifyInstance, opts: RevocationOptions): Promise<void> {
   const { db, verifier, revocations } = opts;
   registerFormParser(app);
+  installOAuthAudit(app, { audit: opts.audit, fhirBase: `${opts.baseUrl}/fhir` }, () => 'token-revoked');
   installOAuthErrorHandler(app, { name: 'revocation endpoint', realm: 'firekeeper', bodyErrorCode: 'invalid_request', bodyType: 'application/x-www-form-urlencoded' });
 
   app.post(REVOCATION_PATH, async (request, reply) => {
@@ -34,16 +38,25 @@ export async function revocationEndpoint(app: FastifyInstance, opts: RevocationO
     const token = form.get('token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    request.authAudit = { event: 'token-revoked', clientId: client.clientId };
     const refresh = await findRefreshToken(db, token);
     if (refresh) {
       if (refresh.grant.clientId !== client.clientId) throw notYours();
       await revokeGrant(db, revocations, refresh.grant.id);
+      const { grant } = refresh;
+      request.authAudit = { event: 'token-revoked', clientId: client.clientId, userId: grant.userId, fhirUser: grant.context.fhirUser, patient: grant.context.patient, scope: grant.scope };
       return reply.code(200).send();
     }
     const access = await verifiedAccessToken(token);
     if (access) {
       if (access.client_id !== client.clientId) throw notYours();
       await revocations.revoke(db, [{ jti: access.jti!, expiresAt: new Date(access.exp! * 1000) }]);
+      request.authAudit = {
+        event: 'token-revoked', clientId: client.clientId, jti: access.jti!, ...(typeof access.scope === 'string' ? { scope: access.scope } : {}),
+        ...(typeof access.patient === 'string' ? { patient: access.patient } : {}),
+        ...(typeof access.fhirUser === 'string' ? { fhirUser: access.fhirUser } : {}),
+        ...(access.sub !== client.clientId && access.sub ? { userId: access.sub } : {}),
+      };
     }
     return reply.code(200).send();
   });

@@ -5,6 +5,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseScopeString, scopesCover } from '../access/scope-grammar.ts';
 import type { Database } from '../store/database.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { installOAuthAudit } from '../audit/auth-audit.ts';
 import { issueAccessToken, type TokenContext } from './access-token.ts';
 import { authenticateClient, presentsClientCredentials, type AuthenticatedClient } from './client-authentication.ts';
 import { getClient, originRegistered, type Client } from './clients/client-store.ts';
@@ -28,6 +30,7 @@ export interface TokenEndpointOptions {
   keys: KeyRing;
   revocations: RevocationList;
   baseUrl: string;
+  audit: AuditLog;
 }
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
@@ -39,6 +42,9 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
   const fhirBase = `${baseUrl}/fhir`;
 
   registerFormParser(app);
+  // Every response is audited: a refused refresh as token-refreshed, any other refusal as token-issued.
+  installOAuthAudit(app, { audit: opts.audit, fhirBase }, (request) =>
+    (request.body instanceof URLSearchParams && request.body.get('grant_type') === 'refresh_token' ? 'token-refreshed' : 'token-issued'));
   installOAuthErrorHandler(app, { name: 'token endpoint', realm: 'firekeeper', bodyErrorCode: 'invalid_request', bodyType: 'application/x-www-form-urlencoded' });
 
   // CORS preflight: allowed for origins registered by an active client (the POST then checks that client's own list).
@@ -60,9 +66,9 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
       : await authenticateClient(db, request, form, { tokenEndpoint: tokenUrl });
     allowOrigin(request, reply, auth.client);
     if (!auth.client.grantTypes.includes(grantType as never)) throw new OAuthError('unauthorized_client', `this client may not use the ${grantType} grant`);
-    const body = grantType === 'client_credentials' ? await clientCredentials(auth, form)
-      : grantType === 'authorization_code' ? await authorizationCode(auth, form)
-      : await refreshToken(auth, form);
+    const body = grantType === 'client_credentials' ? await clientCredentials(request, auth, form)
+      : grantType === 'authorization_code' ? await authorizationCode(request, auth, form)
+      : await refreshToken(request, auth, form);
     return noStore(reply).send(body);
   });
 
@@ -80,16 +86,17 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
     return { client, method: 'none' };
   }
 
-  async function clientCredentials(auth: AuthenticatedClient, form: URLSearchParams) {
+  async function clientCredentials(request: FastifyRequest, auth: AuthenticatedClient, form: URLSearchParams) {
     if (auth.method !== 'private_key_jwt') throw new OAuthError('invalid_client', 'client_credentials needs private_key_jwt client authentication', 401);
     const scope = backendServiceScopes(form.get('scope'), auth.client.scopes).join(' ');
-    const { token, expiresIn } = await issueAccessToken(keys, {
+    const { token, expiresIn, jti } = await issueAccessToken(keys, {
       issuer: baseUrl, audience: fhirBase, clientId: auth.client.clientId, subject: auth.client.clientId, scope, lifetimeSeconds: auth.client.accessTokenLifetime,
     });
+    request.authAudit = { event: 'token-issued', clientId: auth.client.clientId, scope, jti };
     return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope };
   }
 
-  async function authorizationCode({ client }: AuthenticatedClient, form: URLSearchParams) {
+  async function authorizationCode(request: FastifyRequest, { client }: AuthenticatedClient, form: URLSearchParams) {
     const code = form.get('code');
     const redirectUri = form.get('redirect_uri');
     const verifier = form.get('code_verifier');
@@ -101,10 +108,10 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
     if (!redeemed) throw invalidGrant('the authorization code is unknown, expired, or was issued to another client');
     if (redeemed.redirectUri !== redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
     if (!pkceMatches(verifier, redeemed.codeChallenge)) throw invalidGrant('code_verifier does not match the code_challenge (PKCE)');
-    return tokensFor(client, redeemed.grant, redeemed.grant.scope, { nonce: redeemed.nonce });
+    return tokensFor(request, client, redeemed.grant, redeemed.grant.scope, { nonce: redeemed.nonce });
   }
 
-  async function refreshToken({ client }: AuthenticatedClient, form: URLSearchParams) {
+  async function refreshToken(request: FastifyRequest, { client }: AuthenticatedClient, form: URLSearchParams) {
     const presented = form.get('refresh_token');
     if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
     // The requested scope is checked before the token is rotated, so a refused request does not consume it.
@@ -118,15 +125,19 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
       throw invalidGrant('the sign-in session this online_access grant was bound to has ended');
     }
     const scope = narrowedScope(form.get('scope'), used.scope);
-    return tokensFor(client, used.grant, scope, { refreshScope: used.scope });
+    return tokensFor(request, client, used.grant, scope, { refreshScope: used.scope });
   }
 
-  async function tokensFor(client: Client, grant: Grant, scope: string, o: { nonce?: string | null; refreshScope?: string }) {
+  async function tokensFor(request: FastifyRequest, client: Client, grant: Grant, scope: string, o: { nonce?: string | null; refreshScope?: string }) {
     const scopes = scope.split(' ');
     const issued = await issueAccessToken(keys, {
       issuer: baseUrl, audience: fhirBase, clientId: client.clientId, subject: grant.userId, scope, lifetimeSeconds: client.accessTokenLifetime, context: grant.context,
     });
     await recordAccessToken(db, grant.id, issued.jti, issued.expiresAt);
+    request.authAudit = {
+      event: o.refreshScope === undefined ? 'token-issued' : 'token-refreshed', clientId: client.clientId, userId: grant.userId,
+      fhirUser: grant.context.fhirUser, patient: grant.context.patient, scope, jti: issued.jti,
+    };
     const body: Record<string, unknown> = { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope };
     const refreshScope = o.refreshScope ?? scope;
     const offline = refreshScope.split(' ').includes('offline_access');

@@ -20,6 +20,7 @@ import { Loader } from './loader.ts';
 import { CLIENTS_OPTIONS, CLIENTS_USAGE, clientsCommand } from './clients-command.ts';
 import { currentSigningKeys, ensureSigningKeys, pruneRetiredKeys, rotateSigningKeys } from '../auth/signing-keys.ts';
 import { generatePatient, generateShared } from './seed/generator.ts';
+import { formatVerifyResult, verifyAuditTrail } from '../audit/audit-verify.ts';
 
 const USAGE = `usage: firekeeper <command> [options]
 
@@ -34,6 +35,7 @@ commands:
   keys list                  show the signing keys in use
   keys rotate [--overlap S]  add new signing keys; the old ones stay published for S seconds (default: the
                              longest lifetime of a signed token, so none is rejected early)
+  audit verify               check the audit trail's hash chain; prints the first broken link (exit 1) if any
 
 options:
   --database URL|DIR   postgres://… or a folder for the embedded database (env DATABASE_URL; default .firekeeper/data)
@@ -93,6 +95,9 @@ async function main(argv: string[]): Promise<void> {
       return db.close();
     case 'keys':
       await keys(db, rest[0], values.overlap);
+      return db.close();
+    case 'audit':
+      await audit(db, rest[0]);
       return db.close();
     case 'import':
       if (rest.length === 0) throw new Error('import needs at least one FILE or DIR');
@@ -165,6 +170,13 @@ async function keys(db: Database, action: string | undefined, overlap: string | 
   for (const k of await currentSigningKeys(db)) {
     process.stdout.write(`${k.alg.padEnd(6)} ${k.kid}  ${k.status}${k.retireAt ? ` until ${k.retireAt}` : ''}\n`);
   }
+}
+
+async function audit(db: Database, action: string | undefined): Promise<void> {
+  if (action !== 'verify') throw new Error('usage: firekeeper audit verify');
+  const { text, exitCode } = formatVerifyResult(await verifyAuditTrail(db));
+  process.stdout.write(text);
+  process.exitCode = exitCode;
 }
 
 function services(db: Database, config: Config) {

@@ -146,7 +146,7 @@ const RELATIVE_REF = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^
 const ABSOLUTE_REF = /^https?:\/\/.+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
 
 /** R4 references.html#literal: a literal reference is relative `Type/id`, absolute, or `#contained` (not indexed). */
-function parseReference(ref: string): Omit<Row<'reference'>, 'p'> | null {
+export function parseReference(ref: string): Omit<Row<'reference'>, 'p'> | null {
   if (ref === '' || ref.startsWith('#')) return null;
   const rel = RELATIVE_REF.exec(ref);
   if (rel && isResourceType(rel[1])) return { targetType: rel[1], targetId: rel[2], url: null };

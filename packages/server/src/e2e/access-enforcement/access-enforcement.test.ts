@@ -78,7 +78,7 @@ describe('enforcement end to end with tokens from the authorization server', () 
     return json.access_token;
   }
 
-  async function fhir(token: string, path: string, init: RequestInit = {}): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async function fhir(token: string, path: string, init: RequestInit = {}): Promise<{ status: number; json: any }> {  
     const res = await fetch(`${fk.fhirBase}/${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...init.headers } });
     return { status: res.status, json: await res.json() };
   }

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../access/principal.ts';
 import type { ResourceService } from '../resource-service.ts';
 import type { BundleService } from '../bundle-service.ts';
-import { FhirError, badRequest } from '../errors.ts';
+import type { StoredVersion } from '../../store/repository.ts';
+import { FhirError, badRequest, notFound } from '../errors.ts';
 import { historyBundle } from '../history.ts';
 import { everything, searchBundle } from '../search/search-service.ts';
 import { isResourceType } from '../search-parameters.ts';
@@ -61,6 +62,12 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
     if (!isResourceType(type)) throw new FhirError(404, 'not-supported', `Unknown resource type '${type}'`);
     return type;
   };
+  /** Tells the audit record which resource version the interaction touched and whose compartments it is in. */
+  const touched = (request: Req, stored: StoredVersion | undefined, type: string, id: string): void => {
+    request.auditEntity = stored
+      ? { reference: `${stored.type}/${stored.id}/_history/${stored.version}`, patients: stored.compartments }
+      : { reference: `${type}/${id}` };
+  };
   const requireJsonBody = (request: Req, patch = false) => {
     const ct = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const ok = patch ? ct === 'application/json-patch+json' : JSON_TYPES.includes(ct);
@@ -108,6 +115,7 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
     }
     const ifNoneExist = request.headers['if-none-exist'];
     const result = await resources.create(c.principal, body, { ifNoneExist: typeof ifNoneExist === 'string' ? ifNoneExist : undefined });
+    touched(request, result.stored, type, result.stored.id);
     const location = `${fhirBase}/${type}/${result.stored.id}/_history/${result.stored.version}`;
     return sendWriteResult(reply, { ...result, prefer: c.prefer.return, pretty: c.pretty, location });
   });
@@ -118,34 +126,42 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
     query.delete('_format');
     query.delete('_pretty');
     const result = await resources.conditionalUpdate(c.principal, type, query.toString(), requireJsonBody(request), { ifMatch: parseIfMatch(request.headers['if-match']) });
+    touched(request, result.stored, type, result.stored.id);
     const location = `${fhirBase}/${type}/${result.stored.id}/_history/${result.stored.version}`;
     return sendWriteResult(reply, { ...result, prefer: c.prefer.return, pretty: c.pretty, location });
   });
   app.get('/:type/_history', async (request: Req, reply) => {
     const c = ctx(request);
+    refuseAuditEventHistory(typeOf(request));
     return sendJson(reply, 200, await historyBundle(db, c.principal, { type: typeOf(request), params: c.params }, fhirBase), c.pretty);
   });
 
   // Instance level.
   app.get('/:type/:id', async (request: Req, reply) => {
     const c = ctx(request);
-    return sendResource(reply, await resources.read(c.principal, typeOf(request), request.params.id), 200, c.pretty);
+    const stored = await resources.read(c.principal, typeOf(request), request.params.id);
+    touched(request, stored, stored.type, stored.id);
+    return sendResource(reply, stored, 200, c.pretty);
   });
   app.put('/:type/:id', async (request: Req, reply) => {
     const c = ctx(request);
     const type = typeOf(request);
     const result = await resources.update(c.principal, type, request.params.id, requireJsonBody(request), { ifMatch: parseIfMatch(request.headers['if-match']) });
+    touched(request, result.stored, type, request.params.id);
     const location = result.status === 201 ? `${fhirBase}/${type}/${result.stored.id}/_history/${result.stored.version}` : undefined;
     return sendWriteResult(reply, { ...result, prefer: c.prefer.return, pretty: c.pretty, location });
   });
   app.patch('/:type/:id', async (request: Req, reply) => {
     const c = ctx(request);
     const result = await resources.patch(c.principal, typeOf(request), request.params.id, requireJsonBody(request, true), { ifMatch: parseIfMatch(request.headers['if-match']) });
+    touched(request, result.stored, result.stored.type, request.params.id);
     return sendWriteResult(reply, { ...result, prefer: c.prefer.return, pretty: c.pretty });
   });
   app.delete('/:type/:id', async (request: Req, reply) => {
     const c = ctx(request);
-    const deleted = await resources.delete(c.principal, typeOf(request), request.params.id, { ifMatch: parseIfMatch(request.headers['if-match']) });
+    const type = typeOf(request);
+    const deleted = await resources.delete(c.principal, type, request.params.id, { ifMatch: parseIfMatch(request.headers['if-match']) });
+    touched(request, deleted, type, request.params.id);
     if (deleted?.deleted) reply.header('ETag', `W/"${deleted.version}"`);
     return reply.code(204).send();
   });
@@ -154,6 +170,7 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
     const type = typeOf(request);
     const { id, sub } = request.params;
     if (sub === '_history') {
+      refuseAuditEventHistory(type);
       await resources.read(c.principal, type, id).catch((err: unknown) => {
         if (!(err instanceof FhirError && err.status === 410)) throw err; // a deleted resource still has history
       });
@@ -168,8 +185,24 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
   });
   app.get('/:type/:id/_history/:vid', async (request: Req, reply) => {
     const c = ctx(request);
-    return sendResource(reply, await resources.vread(c.principal, typeOf(request), request.params.id, request.params.vid), 200, c.pretty);
+    const { id, vid } = request.params;
+    const type = typeOf(request);
+    const stored = type === 'AuditEvent' ? await auditEventVersion(c.principal, id, vid) : await resources.vread(c.principal, type, id, vid);
+    touched(request, stored, type, id);
+    return sendResource(reply, stored, 200, c.pretty);
   });
+
+  // AuditEvents are written once and never change, so they have no history rows (system history would fill with
+  // them): their only version, 1, is the current row, and their history is refused rather than shown empty.
+  async function auditEventVersion(principal: Principal, id: string, vid: string): Promise<StoredVersion> {
+    const stored = await resources.read(principal, 'AuditEvent', id);
+    if (vid !== String(stored.version)) throw notFound(`AuditEvent/${id}/_history/${vid} is not known`);
+    return stored;
+  }
+}
+
+function refuseAuditEventHistory(type: string): void {
+  if (type === 'AuditEvent') throw new FhirError(404, 'not-supported', 'AuditEvents are append-only and have no history; search them with GET AuditEvent?…');
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

@@ -1,0 +1,247 @@
+// Audit records as FHIR R4 AuditEvents, shaped after the IHE Basic Audit Log Patterns (BALP 1.1): the interaction as
+// type/subtype/action, the outcome, the user, the app and the server as agents, and the patient and the resource or
+// query touched as entities. Pure: the HTTP adapters (fhir-audit.ts, auth-audit.ts) gather the facts.
+// Never put a token, secret, password or client secret in a record: only ids (client_id, user id, jti) go in.
+// @see https://profiles.ihe.net/ITI/BALP/ and http://hl7.org/fhir/R4/auditevent.html
+
+export type RestInteraction =
+  | 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'history-system'
+  | 'create' | 'search-type' | 'search-system' | 'batch' | 'transaction' | 'operation';
+
+export type AuthEvent =
+  | 'token-issued' | 'token-refreshed' | 'token-introspected' | 'token-revoked'
+  | 'login-success' | 'login-failure' | 'consent-granted' | 'consent-revoked';
+
+/** Who acted: the signed-in user (if any), through which app, from where. */
+export interface AuditActor {
+  /** The Firekeeper user id (`sub`). */
+  userId?: string;
+  /** `Practitioner/1`, `Patient/9`: the user's FHIR identity, when known. */
+  fhirUser?: string;
+  /** The user's display name. */
+  userName?: string;
+  /** A failed sign-in: the username that was tried (never the password). */
+  attemptedUsername?: string;
+  clientId?: string;
+  /** The access token's `jti` (an id, not the token). */
+  tokenId?: string;
+  /** The client's network address. */
+  address?: string;
+}
+
+interface RecordBase {
+  /** The AuditEvent id: the request id (a UUID), sent back as `X-Request-Id`. */
+  id: string;
+  /** ISO-8601 instant. */
+  recorded: string;
+  actor: AuditActor;
+  /** The HTTP status of the response, and for a failure why (a message safe to show the client). */
+  outcome: { status: number; description?: string };
+  /** `Patient/123` references of the patients concerned. */
+  patients: readonly string[];
+}
+
+/** One FHIR REST interaction under /fhir. */
+export interface RestAuditRecord extends RecordBase {
+  kind: 'rest';
+  /** Undefined for a request that matched no FHIR interaction (an unknown endpoint). */
+  interaction: RestInteraction | undefined;
+  /** What was touched: `Type/id` or `Type/id/_history/v`. */
+  target?: string;
+  /** A search: the query string as received (without `?`), access_token and the like removed. */
+  query?: string;
+}
+
+/** An authorization-server event. */
+export interface AuthAuditRecord extends RecordBase {
+  kind: 'auth';
+  event: AuthEvent;
+  /** Scopes granted, issued or revoked (not secret). */
+  scope?: string;
+  /** The jti of the access token issued or acted on. */
+  jti?: string;
+}
+
+export type AuditRecord = RestAuditRecord | AuthAuditRecord;
+
+export type Coding = { system: string; code: string; display?: string };
+type Json = { [k: string]: unknown };
+
+export interface AuditEventResource extends Json {
+  resourceType: 'AuditEvent';
+  id: string;
+  recorded: string;
+}
+
+export const FIREKEEPER_SUBTYPE_SYSTEM = 'urn:firekeeper:audit-event-subtype';
+export const CLIENT_ID_SYSTEM = 'urn:firekeeper:client-id';
+export const USER_ID_SYSTEM = 'urn:firekeeper:user-id';
+export const USERNAME_SYSTEM = 'urn:firekeeper:username';
+const URI_SYSTEM = 'urn:ietf:rfc:3986';
+
+const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
+const REST_TYPE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' };
+const USER_AUTHENTICATION: Coding = { system: DCM, code: '110114', display: 'User Authentication' };
+const SECURITY_ALERT: Coding = { system: DCM, code: '110113', display: 'Security Alert' };
+const LOGIN: Coding = { system: DCM, code: '110122', display: 'Login' };
+// BALP agent types: the client is the Source Role ID when data flows to the server (query parameters, a created
+// resource) and the Destination Role ID when it flows back (a read); the user is the information recipient.
+const SOURCE_ROLE: Coding = { system: DCM, code: '110153', display: 'Source Role ID' };
+const DESTINATION_ROLE: Coding = { system: DCM, code: '110152', display: 'Destination Role ID' };
+const APPLICATION: Coding = { system: DCM, code: '110150', display: 'Application' };
+const USER_RECIPIENT: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' };
+const USER_AUTHOR: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'AUT', display: 'author (originator)' };
+const ENTITY_PERSON: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' };
+const ENTITY_SYSTEM_OBJECT: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' };
+const ROLE_PATIENT: Coding = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' };
+const ROLE_DOMAIN_RESOURCE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '4', display: 'Domain Resource' };
+const ROLE_SECURITY_RESOURCE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '13', display: 'Security Resource' };
+const ROLE_QUERY: Coding = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '24', display: 'Query' };
+const X_REQUEST_ID: Coding = { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType', code: 'XrequestId', display: 'transport specific unique identifier where http X-Request-Id is used' };
+const SOURCE_APPLICATION_SERVER: Coding = { system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' };
+const SOURCE_SECURITY_SERVER: Coding = { system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '6', display: 'Security Server' };
+
+// R4 valueset-audit-event-action: C create, R read/view/print, U update, D delete, E execute.
+const REST_ACTION: Record<RestInteraction, 'C' | 'R' | 'U' | 'D' | 'E'> = {
+  read: 'R', vread: 'R', 'history-instance': 'R', 'history-type': 'R', 'history-system': 'R',
+  'search-type': 'E', 'search-system': 'E', create: 'C', update: 'U', patch: 'U', delete: 'D',
+  batch: 'E', transaction: 'E', operation: 'E',
+};
+/** Interactions whose data flows from the server to the client (BALP Read): the client is the destination. */
+const DATA_TO_CLIENT = new Set<RestInteraction>(['read', 'vread', 'history-instance', 'history-type', 'history-system']);
+
+const AUTH_EVENTS: Record<AuthEvent, { type: Coding; display: string; action: 'C' | 'D' | 'E'; extra?: Coding }> = {
+  'token-issued': { type: USER_AUTHENTICATION, display: 'Access token issued', action: 'E' },
+  'token-refreshed': { type: USER_AUTHENTICATION, display: 'Access token refreshed', action: 'E' },
+  'token-introspected': { type: USER_AUTHENTICATION, display: 'Token introspected', action: 'E' },
+  'token-revoked': { type: USER_AUTHENTICATION, display: 'Token revoked', action: 'E' },
+  'login-success': { type: USER_AUTHENTICATION, display: 'Sign-in succeeded', action: 'E', extra: LOGIN },
+  'login-failure': { type: USER_AUTHENTICATION, display: 'Sign-in failed', action: 'E', extra: LOGIN },
+  'consent-granted': { type: SECURITY_ALERT, display: 'App authorized by the user', action: 'C' },
+  'consent-revoked': { type: SECURITY_ALERT, display: 'App authorization revoked by the user', action: 'D' },
+};
+
+/** R4 valueset-audit-event-outcome: 0 success, 4 minor failure (a 4xx), 8 serious failure (a 5xx). */
+export function outcomeCode(status: number): '0' | '4' | '8' {
+  return status >= 500 ? '8' : status >= 400 ? '4' : '0';
+}
+
+/** The server that records the events, named by its base URL. */
+export interface AuditSource {
+  baseUrl: string;
+}
+
+export function buildAuditEvent(record: AuditRecord, source: AuditSource): AuditEventResource {
+  const head = record.kind === 'rest' ? restHead(record) : authHead(record);
+  const event: AuditEventResource = {
+    resourceType: 'AuditEvent',
+    id: record.id,
+    meta: { versionId: '1', lastUpdated: record.recorded },
+    ...head,
+    recorded: record.recorded,
+    outcome: outcomeCode(record.outcome.status),
+    outcomeDesc: safeText(record.outcome.description ? `HTTP ${record.outcome.status}: ${record.outcome.description}` : `HTTP ${record.outcome.status}`),
+    agent: record.kind === 'rest' ? restAgents(record, source) : authAgents(record),
+    source: {
+      site: new URL(source.baseUrl).host,
+      observer: { identifier: { system: URI_SYSTEM, value: source.baseUrl }, display: 'Firekeeper' },
+      type: [record.kind === 'rest' ? SOURCE_APPLICATION_SERVER : SOURCE_SECURITY_SERVER],
+    },
+    entity: [transactionEntity(record.id), ...patientEntities(record.patients), ...(record.kind === 'rest' ? restEntities(record) : authEntities(record))],
+  };
+  return event;
+}
+
+function restHead(r: RestAuditRecord): Json {
+  if (!r.interaction) return { type: REST_TYPE, action: 'E' };
+  return { type: REST_TYPE, subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: r.interaction, display: r.interaction }], action: REST_ACTION[r.interaction] };
+}
+
+function authHead(r: AuthAuditRecord): Json {
+  const def = AUTH_EVENTS[r.event];
+  const subtype = [{ system: FIREKEEPER_SUBTYPE_SYSTEM, code: r.event, display: def.display }, ...(def.extra ? [def.extra] : [])];
+  return { type: def.type, subtype, action: def.action };
+}
+
+function restAgents(r: RestAuditRecord, source: AuditSource): Json[] {
+  const user = userAgent(r.actor, r.interaction === 'create' || r.interaction === 'update' || r.interaction === 'patch' ? USER_AUTHOR : USER_RECIPIENT);
+  const clientRole = r.interaction && DATA_TO_CLIENT.has(r.interaction) ? DESTINATION_ROLE : SOURCE_ROLE;
+  const serverRole = clientRole === SOURCE_ROLE ? DESTINATION_ROLE : SOURCE_ROLE;
+  const server = {
+    type: { coding: [serverRole] },
+    who: { identifier: { system: URI_SYSTEM, value: `${source.baseUrl}/fhir` }, display: 'Firekeeper FHIR server' },
+    requestor: false,
+    network: { address: `${source.baseUrl}/fhir`, type: '5' }, // 5: URI
+  };
+  return [...(user ? [user] : []), clientAgent(r.actor, clientRole, !user), server];
+}
+
+function authAgents(r: AuthAuditRecord): Json[] {
+  const user = userAgent(r.actor, USER_RECIPIENT);
+  return [...(user ? [user] : []), clientAgent(r.actor, APPLICATION, !user)];
+}
+
+/** The user: `who` is the fhirUser reference when known, else the Firekeeper user id. */
+function userAgent(a: AuditActor, role: Coding): Json | undefined {
+  if (!a.fhirUser && !a.userId && !a.attemptedUsername) return undefined;
+  const who = a.fhirUser ? { reference: a.fhirUser } : a.userId ? { identifier: { system: USER_ID_SYSTEM, value: a.userId } } : undefined;
+  return {
+    type: { coding: [role] },
+    ...(who ? { who } : {}),
+    ...(a.attemptedUsername ? { altId: safeText(a.attemptedUsername, 256) } : {}),
+    ...(a.userName ? { name: safeText(a.userName, 256) } : {}),
+    requestor: true,
+    ...(a.tokenId ? { policy: [`urn:ietf:params:oauth:jti:${a.tokenId}`] } : {}),
+  };
+}
+
+/** The app, identified by its client_id, with the network address the request came from. */
+function clientAgent(a: AuditActor, role: Coding, requestor: boolean): Json {
+  return {
+    type: { coding: [role] },
+    ...(a.clientId ? { who: { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(a.clientId, 256) } } } : {}),
+    requestor,
+    ...(a.tokenId && requestor ? { policy: [`urn:ietf:params:oauth:jti:${a.tokenId}`] } : {}),
+    ...(a.address ? { network: { address: safeText(a.address, 256), type: '2' } } : {}), // 2: IP address
+  };
+}
+
+/** BALP entity[transaction]: the request id, as sent back in X-Request-Id. */
+function transactionEntity(id: string): Json {
+  return { what: { identifier: { type: { coding: [X_REQUEST_ID] }, value: id } }, type: X_REQUEST_ID };
+}
+
+function patientEntities(patients: readonly string[]): Json[] {
+  return [...new Set(patients)].map((p) => ({ what: { reference: p }, type: ENTITY_PERSON, role: ROLE_PATIENT }));
+}
+
+function restEntities(r: RestAuditRecord): Json[] {
+  const out: Json[] = [];
+  if (r.target) out.push({ what: { reference: r.target }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_DOMAIN_RESOURCE });
+  // BALP Query: the raw query, base64, so that exactly what was asked (malformed or malicious) is kept.
+  if (r.query !== undefined) out.push({ type: ENTITY_SYSTEM_OBJECT, role: ROLE_QUERY, query: Buffer.from(r.query, 'utf8').toString('base64') });
+  return out;
+}
+
+function authEntities(r: AuthAuditRecord): Json[] {
+  if (!r.jti && !r.scope) return [];
+  return [{
+    ...(r.jti ? { what: { identifier: { value: `urn:ietf:params:oauth:jti:${r.jti}` } } } : {}),
+    type: ENTITY_SYSTEM_OBJECT,
+    role: ROLE_SECURITY_RESOURCE,
+    ...(r.scope ? { detail: [{ type: 'scope', valueString: safeText(r.scope, 4000) }] } : {}),
+  }];
+}
+
+/**
+ * Text from outside (an error message echoing input, a username) made safe to store and index: PostgreSQL's jsonb
+ * refuses NUL and lone surrogates, and RFC 8785 canonical JSON refuses lone surrogates, so one bad character would
+ * fail a whole batch of other requests' records. Long values are cut (index rows have a size limit).
+ */
+export function safeText(s: string, max = 1024): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = s.replace(/\u0000/g, '\uFFFD').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  if (clean.length <= max) return clean;
+  const cut = clean.slice(0, max - 1);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}

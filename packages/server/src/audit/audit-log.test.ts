@@ -1,0 +1,123 @@
+// The audit log on a real database: batched appends, the hash chain across batches and writers, and
+// `verifyAuditTrail` finding an edited, a deleted or an unchained record.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { testDatabase } from '../test-support/database.ts';
+import type { Database } from '../store/database.ts';
+import { AuditLog } from './audit-log.ts';
+import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.ts';
+import { verifyAuditTrail, formatVerifyResult } from './audit-verify.ts';
+import type { AuditRecord } from './audit-event.ts';
+
+let db: Database;
+before(async () => {
+  db = await testDatabase();
+});
+
+const SOURCE = { baseUrl: 'http://firekeeper.test' };
+
+function record(n: number, patient = `p-${n % 3}`): AuditRecord {
+  return {
+    kind: 'rest', id: randomUUID(), recorded: new Date(Date.UTC(2026, 10, 22, 10, 0, 0, n)).toISOString(), interaction: 'read',
+    actor: { userId: 'u-1', fhirUser: 'Practitioner/pr-1', clientId: 'app', address: '127.0.0.1' }, outcome: { status: 200 },
+    patients: [`Patient/${patient}`], target: `Observation/o-${n}/_history/1`,
+  };
+}
+
+async function chain(): Promise<{ seq: string; id: string; hash: string; json: string }[]> {
+  return db.query(`SELECT c.seq::text AS seq, c.event_id AS id, c.hash, r.resource::text AS json
+                     FROM audit_chain c JOIN resources r ON r.rid = c.rid ORDER BY c.seq`);
+}
+
+describe('AuditLog', () => {
+  it('commits concurrent records in shared batches, each caller resolving after its commit, in one chain', async () => {
+    const log = new AuditLog(db, { source: SOURCE });
+    const records = Array.from({ length: 50 }, (_, i) => record(i));
+    await Promise.all(records.map((r) => log.record(r)));
+    assert.ok(log.stats.batches < 50, `batched: ${JSON.stringify(log.stats)}`);
+    const links = await chain();
+    assert.deepEqual(links.map((l) => l.id), records.map((r) => r.id), 'chain order is the order of record() calls');
+    assert.deepEqual(links.map((l) => l.seq), records.map((_, i) => String(i + 1)));
+    let previous = GENESIS_HASH;
+    for (const link of links) {
+      previous = chainHash(previous, canonicalJson(JSON.parse(link.json)));
+      assert.equal(link.hash, previous, `link ${link.seq}`);
+    }
+    await log.close();
+  });
+
+  it('stores AuditEvents as searchable resources in their patients\' compartments, but not in the version history', async () => {
+    const log = new AuditLog(db, { source: SOURCE });
+    const r = record(7, 'compartment-1');
+    await log.record(r);
+    const [row] = await db.query<{ compartments: string[]; version: number }>(`SELECT compartments, version FROM resources WHERE type = 'AuditEvent' AND id = $1`, [r.id]);
+    assert.deepEqual(row!.compartments, ['Patient/compartment-1']);
+    const [versions] = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM resource_versions WHERE type = 'AuditEvent'`);
+    assert.equal(versions!.n, '0');
+    const refs = await db.query<{ p: string }>(
+      `SELECT s.p FROM sp_reference s JOIN resources r ON r.rid = s.rid WHERE r.id = $1 AND s.target_id = 'compartment-1' ORDER BY s.p`, [r.id]);
+    assert.deepEqual(refs.map((x) => x.p), ['AuditEvent.entity', 'AuditEvent.patient']);
+    await log.close();
+  });
+
+  it('two writers (two instances) append to one chain without forking it', async () => {
+    const a = new AuditLog(db, { source: SOURCE });
+    const b = new AuditLog(db, { source: SOURCE });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).record(record(100 + i))));
+    assert.deepEqual(await verifyAuditTrail(db), { ok: true, records: 91, head: (await chain()).at(-1)!.hash });
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a failed batch rejects its callers and leaves the chain as it was', async () => {
+    const log = new AuditLog(db, { source: SOURCE });
+    const r = record(1);
+    await log.record(r);
+    const before = (await chain()).length;
+    await assert.rejects(log.record({ ...record(2), id: r.id }), /duplicate key/); // the same id twice
+    assert.equal((await chain()).length, before);
+    assert.equal((await verifyAuditTrail(db)).ok, true);
+    await log.close();
+  });
+});
+
+describe('verifyAuditTrail', () => {
+  it('passes on an intact trail and prints "audit trail intact: N records"', async () => {
+    const result = await verifyAuditTrail(db);
+    assert.equal(result.ok, true);
+    const { text, exitCode } = formatVerifyResult(result);
+    assert.match(text, /^audit trail intact: 92 records \(head [0-9a-f]{64}\)\n$/);
+    assert.equal(exitCode, 0);
+  });
+
+  it('names the first edited record (jsonb_set) with its link and "hash mismatch"', async () => {
+    const links = await chain();
+    const victim = links[10]!;
+    await db.query(`UPDATE resources SET resource = jsonb_set(resource, '{outcome}', '"4"') WHERE type = 'AuditEvent' AND id = $1`, [victim.id]);
+    const result = await verifyAuditTrail(db);
+    assert.deepEqual(result, { ok: false, records: 10, seq: victim.seq, id: victim.id, reason: 'hash mismatch: the record was altered, or the link before it removed' });
+    assert.equal(formatVerifyResult(result).exitCode, 1);
+    assert.match(formatVerifyResult(result).text, new RegExp(`broken at link ${victim.seq} \\(AuditEvent/${victim.id}\\)`));
+    await db.query(`UPDATE resources SET resource = $2::jsonb WHERE type = 'AuditEvent' AND id = $1`, [victim.id, victim.json]);
+    assert.equal((await verifyAuditTrail(db)).ok, true, 'the original content verifies again (key order does not matter)');
+  });
+
+  it('names a deleted record as missing, and a removed link through the next one', async () => {
+    const links = await chain();
+    await db.query(`DELETE FROM resources WHERE type = 'AuditEvent' AND id = $1`, [links[20]!.id]);
+    assert.deepEqual(await verifyAuditTrail(db), { ok: false, records: 20, seq: links[20]!.seq, id: links[20]!.id, reason: 'missing record: the AuditEvent of this link is gone' });
+    await db.query(`DELETE FROM audit_chain WHERE seq = $1::bigint`, [links[20]!.seq]);
+    const result = await verifyAuditTrail(db);
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.seq, links[21]!.seq);
+  });
+
+  it('reports an AuditEvent that is in no link', async () => {
+    const other = await testDatabase();
+    const log = new AuditLog(other, { source: SOURCE });
+    await log.record(record(1));
+    await log.close();
+    await other.query(`INSERT INTO resources (type, id, version, last_updated, resource) VALUES ('AuditEvent', 'forged', 1, now(), '{"resourceType":"AuditEvent","id":"forged"}')`);
+    assert.deepEqual(await verifyAuditTrail(other), { ok: false, records: 1, seq: null, id: 'forged', reason: 'not in the chain: an AuditEvent written outside the audit log' });
+  });
+});

@@ -1,0 +1,103 @@
+// Auditing of the authorization server: tokens issued, refreshed, introspected and revoked (every response of those
+// endpoints, refusals included), sign-ins that succeed or fail, and consents granted or revoked. Like the FHIR API,
+// a response waits for its record's commit, and is replaced by a bare `server_error` if that fails: a token is never
+// handed out unrecorded. Records carry ids only (client_id, user id, jti): never a token, secret or password.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditActor, AuthEvent } from './audit-event.ts';
+import type { AuditLog } from './audit-log.ts';
+
+/** What an endpoint learned about the event, for its record. */
+export interface AuthAuditDetails {
+  event: AuthEvent;
+  clientId?: string;
+  userId?: string;
+  /** Relative (`Patient/1`) or absolute under the FHIR base. */
+  fhirUser?: string;
+  userName?: string;
+  attemptedUsername?: string;
+  scope?: string;
+  jti?: string;
+  /** Patient ids (the launch context), not references. */
+  patient?: string;
+}
+
+/** The FHIR base, so that absolute fhirUser URLs can be stored as relative references. */
+export interface AuthAuditOptions {
+  audit: AuditLog;
+  fhirBase: string;
+}
+
+const used = new WeakSet<FastifyRequest>();
+
+/** The request id for the request's first record (it is sent back as X-Request-Id), a fresh UUID for any other. */
+function recordId(request: FastifyRequest): string {
+  if (used.has(request)) return randomUUID();
+  used.add(request);
+  return request.id;
+}
+
+/** Records one authorization event of this request; resolves once it is committed. */
+export function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRequest, status: number, d: AuthAuditDetails, description?: string): Promise<void> {
+  const fhirUser = d.fhirUser?.startsWith(`${opts.fhirBase}/`) ? d.fhirUser.slice(opts.fhirBase.length + 1) : d.fhirUser;
+  const actor: AuditActor = {
+    ...(d.userId ? { userId: d.userId } : {}),
+    ...(fhirUser ? { fhirUser } : {}),
+    ...(d.userName ? { userName: d.userName } : {}),
+    ...(d.attemptedUsername !== undefined ? { attemptedUsername: d.attemptedUsername } : {}),
+    ...(d.clientId ? { clientId: d.clientId } : {}),
+    address: request.ip,
+  };
+  return opts.audit.record({
+    kind: 'auth',
+    id: recordId(request),
+    recorded: new Date().toISOString(),
+    event: d.event,
+    actor,
+    outcome: { status, ...(description ? { description } : {}) },
+    patients: d.patient ? [`Patient/${d.patient}`] : [],
+    ...(d.scope ? { scope: d.scope } : {}),
+    ...(d.jti ? { jti: d.jti } : {}),
+  });
+}
+
+/**
+ * Audits every response of an OAuth endpoint plugin (token, introspection, revocation): the handler sets
+ * `request.authAudit` with what it learned; a refused request is recorded as the `fallback` event with the error.
+ */
+export function installOAuthAudit(app: FastifyInstance, opts: AuthAuditOptions, fallback: (request: FastifyRequest) => AuthEvent): void {
+  app.decorateRequest('authAudit', null);
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method === 'OPTIONS') return payload; // CORS preflight: no credentials, nothing happens
+    reply.header('X-Request-Id', request.id);
+    const details = request.authAudit ?? { event: fallback(request) };
+    try {
+      await recordAuthEvent(opts, request, reply.statusCode, details, reply.statusCode >= 400 ? oauthError(payload) : undefined);
+      return payload;
+    } catch (err) {
+      request.log.error({ err }, 'the audit record could not be committed; the response is withheld');
+      for (const h of ['content-length', 'www-authenticate']) reply.removeHeader(h);
+      reply.code(500).type('application/json; charset=utf-8').header('Cache-Control', 'no-store');
+      return JSON.stringify({ error: 'server_error', error_description: 'internal error' });
+    }
+  });
+}
+
+/** `error: error_description` of an RFC 6749 §5.2 error body (written for the client, so safe to keep). */
+function oauthError(payload: unknown): string | undefined {
+  if (typeof payload !== 'string' || !payload.startsWith('{')) return undefined;
+  try {
+    const body = JSON.parse(payload) as { error?: unknown; error_description?: unknown };
+    if (typeof body.error !== 'string') return undefined;
+    return typeof body.error_description === 'string' ? `${body.error}: ${body.error_description}` : body.error;
+  } catch {
+    return undefined;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by an OAuth endpoint's handler: what its audit record says. */
+    authAudit: AuthAuditDetails | null;
+  }
+}

@@ -1,0 +1,183 @@
+// Every FHIR interaction, refusals included, leaves exactly one committed AuditEvent whose id is the response's
+// X-Request-Id; the trail is searchable as FHIR; a response whose record cannot be committed carries no data.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp, type TestApp, type TestResponse } from '../test-support/app.ts';
+import { verifyAuditTrail } from './audit-verify.ts';
+import { createUser } from '../auth/users/user-store.ts';
+
+type Json = any; // asserted field by field
+
+let t: TestApp;
+let patientId: string;
+let observationId: string;
+before(async () => {
+  t = await testApp();
+  patientId = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Audited' }] })).json.id;
+  observationId = (await t.request('POST', '/fhir/Observation', {
+    resourceType: 'Observation', status: 'final', code: { text: 'weight' }, subject: { reference: `Patient/${patientId}` },
+  })).json.id;
+});
+
+/** The committed AuditEvent of a response (read from the database, as a verifier would). */
+async function auditOf(res: TestResponse): Promise<Json> {
+  const id = res.headers['x-request-id'];
+  assert.match(String(id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'X-Request-Id is a UUID');
+  const rows = await t.db.query<{ json: string }>(`SELECT resource::text AS json FROM resources WHERE type = 'AuditEvent' AND id = $1`, [id]);
+  assert.equal(rows.length, 1, `one AuditEvent for request ${String(id)}`);
+  return JSON.parse(rows[0]!.json);
+}
+
+const subtype = (e: Json) => e.subtype?.[0]?.code;
+const entityRefs = (e: Json) => e.entity.filter((x: Json) => x.what?.reference).map((x: Json) => x.what.reference);
+const user = (e: Json) => e.agent.find((a: Json) => a.requestor);
+
+describe('FHIR interactions are audited before the response leaves', () => {
+  it('a read: subtype read, the version read, the patient of its compartment, the app and its address', async () => {
+    const res = await t.request('GET', `/fhir/Observation/${observationId}`);
+    assert.equal(res.status, 200);
+    const event = await auditOf(res);
+    assert.equal(subtype(event), 'read');
+    assert.equal(event.outcome, '0');
+    assert.deepEqual(entityRefs(event), [`Patient/${patientId}`, `Observation/${observationId}/_history/1`]);
+    const client = event.agent.find((a: Json) => a.who?.identifier?.system === 'urn:firekeeper:client-id');
+    assert.equal(client.who.identifier.value, 'firekeeper-test');
+    assert.equal(client.network.address, '127.0.0.1');
+  });
+
+  it('a launch patient is the patient of a single-resource interaction', async () => {
+    const token = await t.token({ scope: 'patient/*.rs', subject: 'u-1', context: { patient: patientId, fhirUser: `Patient/${patientId}` } });
+    const res = await t.request('GET', `/fhir/Patient/${patientId}`, undefined, { authorization: `Bearer ${token}` });
+    assert.equal(res.status, 200, res.text);
+    const event = await auditOf(res);
+    assert.deepEqual(user(event).who, { reference: `Patient/${patientId}` });
+    assert.ok(entityRefs(event).includes(`Patient/${patientId}`));
+  });
+
+  it('a create and an update name the version written; a delete names the resource', async () => {
+    const created = await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', gender: 'other' });
+    let event = await auditOf(created);
+    assert.equal(subtype(event), 'create');
+    assert.equal(event.action, 'C');
+    assert.ok(entityRefs(event).includes(`Patient/${created.json.id}/_history/1`));
+    const updated = await t.request('PUT', `/fhir/Patient/${created.json.id}`, { ...created.json, gender: 'female' });
+    event = await auditOf(updated);
+    assert.equal(subtype(event), 'update');
+    assert.ok(entityRefs(event).includes(`Patient/${created.json.id}/_history/2`));
+    event = await auditOf(await t.request('DELETE', `/fhir/Patient/${created.json.id}`));
+    assert.equal(subtype(event), 'delete');
+    assert.equal(event.action, 'D');
+  });
+
+  it('a search: the query base64-encoded without access_token, and the patient it names', async () => {
+    const res = await t.request('GET', `/fhir/Observation?patient=${patientId}&code:text=weight&access_token=leaked`);
+    assert.equal(res.status, 200);
+    const event = await auditOf(res);
+    assert.equal(subtype(event), 'search-type');
+    const query = event.entity.find((x: Json) => x.role?.code === '24');
+    assert.equal(Buffer.from(query.query, 'base64').toString(), `patient=${patientId}&code:text=weight`);
+    assert.deepEqual(entityRefs(event), [`Patient/${patientId}`]);
+    assert.doesNotMatch(JSON.stringify(event), /leaked|Bearer|eyJ/, 'no token in the record');
+  });
+
+  it('a compartment search and $everything are about the compartment\'s patient', async () => {
+    let event = await auditOf(await t.request('GET', `/fhir/Patient/${patientId}/Observation`));
+    assert.equal(subtype(event), 'search-type');
+    assert.deepEqual(entityRefs(event), [`Patient/${patientId}`]);
+    event = await auditOf(await t.request('GET', `/fhir/Patient/${patientId}/$everything`));
+    assert.equal(subtype(event), 'operation');
+    assert.ok(entityRefs(event).includes(`Patient/${patientId}`));
+  });
+
+  it('a transaction Bundle is one event, subtype transaction', async () => {
+    const res = await t.request('POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } }] });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(subtype(await auditOf(res)), 'transaction');
+  });
+
+  it('refusals are audited too: 401 without a token, 404, 400 invalid input, 405, unknown endpoints', async () => {
+    let event = await auditOf(await t.request('GET', `/fhir/Observation/${observationId}`, undefined, { authorization: undefined }));
+    assert.equal(event.outcome, '4');
+    assert.match(event.outcomeDesc, /^HTTP 401: an access token is required/);
+    assert.equal(event.agent.filter((a: Json) => a.requestor).length, 1, 'only the (anonymous) client is the requestor');
+    assert.deepEqual(entityRefs(event), [`Observation/${observationId}`], 'what was asked for');
+    event = await auditOf(await t.request('GET', '/fhir/Observation/nope'));
+    assert.equal(event.outcome, '4');
+    assert.match(event.outcomeDesc, /^HTTP 404: Observation\/nope is not known/);
+    event = await auditOf(await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', birthDate: 'soon' }));
+    assert.match(event.outcomeDesc, /^HTTP 400: /);
+    assert.equal(subtype(event), 'create');
+    event = await auditOf(await t.request('DELETE', '/fhir/AuditEvent/anything'));
+    assert.equal(event.outcome, '4');
+    event = await auditOf(await t.request('GET', '/fhir/Patient/x/y/z'));
+    assert.equal(event.subtype, undefined);
+    assert.match(event.outcomeDesc, /^HTTP 404: No such endpoint/);
+    event = await auditOf(await t.request('POST', '/fhir/Patient', '{"resourceType":', { 'content-type': 'application/fhir+json' }));
+    assert.match(event.outcomeDesc, /^HTTP 400: The request body is not valid JSON/);
+  });
+
+  it('the CapabilityStatement and the SMART discovery document are public and not audited', async () => {
+    for (const url of ['/fhir/metadata', '/fhir/.well-known/smart-configuration']) {
+      const res = await t.request('GET', url, undefined, { authorization: undefined });
+      assert.equal(res.status, 200);
+      const rows = await t.db.query(`SELECT 1 FROM resources WHERE type = 'AuditEvent' AND id = $1`, [res.headers['x-request-id']]);
+      assert.equal(rows.length, 0, url);
+    }
+  });
+
+  it('when the record cannot be committed, the client gets a bare 500 and none of the data', async () => {
+    await t.db.query(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`);
+    await t.db.query(`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_chain FOR EACH ROW EXECUTE FUNCTION refuse_audit()`);
+    try {
+      const res = await t.request('GET', `/fhir/Patient/${patientId}`);
+      assert.equal(res.status, 500);
+      assert.deepEqual(res.json, { resourceType: 'OperationOutcome', issue: [{ severity: 'fatal', code: 'exception', diagnostics: 'Internal server error' }] });
+      assert.equal(res.headers.etag, undefined);
+      assert.doesNotMatch(res.text, /Audited|disk full/);
+    } finally {
+      await t.db.query('DROP TRIGGER refuse_audit ON audit_chain');
+      await t.db.query('DROP FUNCTION refuse_audit()');
+    }
+    assert.equal((await t.request('GET', `/fhir/Patient/${patientId}`)).status, 200, 'audit works again');
+  });
+});
+
+describe('the audit trail as FHIR', () => {
+  it('GET AuditEvent?patient=&date=&agent= finds the events of a patient, by user and time', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const clinician = await createUser(t.db, { username: 'dr-who', password: 'audit-password', name: 'Dr Who', role: 'clinician', fhirUser: 'Practitioner/dr-who' });
+    const token = await t.token({ scope: 'user/*.rs', subject: clinician.id, context: { fhirUser: 'Practitioner/dr-who' } });
+    const read = await t.request('GET', `/fhir/Observation/${observationId}`, undefined, { authorization: `Bearer ${token}` });
+    assert.equal(read.status, 200, read.text);
+    const res = await t.request('GET', `/fhir/AuditEvent?patient=Patient/${patientId}&date=ge${since}&agent=Practitioner/dr-who`);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json.entry.map((e: Json) => e.resource.id), [read.headers['x-request-id']]);
+    const bySubtype = await t.request('GET', `/fhir/AuditEvent?subtype=read&entity=Observation/${observationId}&_count=100`);
+    assert.ok(bySubtype.json.entry.length >= 2);
+  });
+
+  it('an AuditEvent reads, vreads as version 1, and has no history', async () => {
+    const read = await t.request('GET', `/fhir/Patient/${patientId}`);
+    const id = read.headers['x-request-id'];
+    assert.equal((await t.request('GET', `/fhir/AuditEvent/${id}`)).json.id, id);
+    assert.equal((await t.request('GET', `/fhir/AuditEvent/${id}/_history/1`)).json.id, id);
+    assert.equal((await t.request('GET', `/fhir/AuditEvent/${id}/_history/2`)).status, 404);
+    const history = await t.request('GET', `/fhir/AuditEvent/${id}/_history`);
+    assert.equal(history.status, 404);
+    assert.match(history.json.issue[0].diagnostics, /append-only/);
+    assert.equal((await t.request('GET', '/fhir/AuditEvent/_history')).status, 404);
+  });
+
+  it('cannot be changed through the API (405), and the chain verifies after all of the above', async () => {
+    const read = await t.request('GET', `/fhir/Patient/${patientId}`);
+    const id = String(read.headers['x-request-id']);
+    const event = (await t.request('GET', `/fhir/AuditEvent/${id}`)).json;
+    assert.equal((await t.request('PUT', `/fhir/AuditEvent/${id}`, { ...event, outcome: '8' })).status, 405);
+    assert.equal((await t.request('PATCH', `/fhir/AuditEvent/${id}`, [{ op: 'replace', path: '/outcome', value: '8' }], { 'content-type': 'application/json-patch+json' })).status, 405);
+    const deleted = await t.request('DELETE', `/fhir/AuditEvent/${id}`);
+    assert.equal(deleted.status, 405);
+    assert.equal(deleted.json.resourceType, 'OperationOutcome');
+    assert.equal((await t.request('GET', `/fhir/AuditEvent/${id}`)).json.outcome, '0');
+    assert.equal((await verifyAuditTrail(t.db)).ok, true);
+  });
+});
