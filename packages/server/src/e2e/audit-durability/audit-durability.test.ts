@@ -2,57 +2,23 @@
 // was received, and `firekeeper audit verify` passes afterwards and fails once a record is edited in the database.
 // The real `firekeeper serve` runs as a child process on the embedded data folder (or its own PostgreSQL database);
 // concurrent clients read, search and create with a real access token from `firekeeper token`.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { TEST_DATABASE_URL, TEST_ENGINE } from '../../test-support/database.ts';
+import { CLI_MAIN, cliDatabase } from '../../test-support/cli-database.ts';
 import { freePort } from '../../test-support/listening-app.ts';
 import { openDatabase } from '../../store/database.ts';
 
-const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'fk-audit-'));
-let database = join(dir, 'data');
-let dropDatabase: (() => Promise<void>) | undefined;
+const cli = cliDatabase('audit');
+const { firekeeper } = cli;
 const LOAD_WORKERS = 24;
 const KILL_AFTER_RESPONSES = 400;
 const LOAD_LIMIT_MS = 30_000;
 
-function firekeeper(...args: string[]) {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--database', database], { encoding: 'utf8', timeout: 240_000 });
-  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
-}
-
-before(async () => {
-  if (TEST_ENGINE !== 'postgres') return;
-  const name = `fk_audit_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  database = url.toString();
-  dropDatabase = async () => {
-    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
-});
-after(async () => {
-  await dropDatabase?.();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 async function startServer(port: number): Promise<{ child: ChildProcess; fhirBase: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--database', database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'],
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve', '--database', cli.database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIREKEEPER_ADMIN_TOKEN: randomBytes(32).toString('hex') } });
   let out = '';
   const fhirBase = await new Promise<string>((resolve, reject) => {
@@ -69,7 +35,7 @@ async function startServer(port: number): Promise<{ child: ChildProcess; fhirBas
 
 /** Committed AuditEvent ids among `ids`, read straight from the database after the kill. */
 async function committed(ids: string[]): Promise<Set<string>> {
-  const db = await openDatabase({ url: database });
+  const db = await openDatabase({ url: cli.database });
   try {
     const rows = await db.query<{ id: string }>(`SELECT id FROM resources WHERE type = 'AuditEvent' AND id = ANY($1::text[])`, [ids]);
     return new Set(rows.map((r) => r.id));
@@ -133,7 +99,7 @@ describe('the audit trail survives SIGKILL under load', () => {
     assert.match(verified.stdout, /^audit trail intact: \d+ records/);
 
     const victim = ids[Math.floor(ids.length / 2)]!;
-    const db = await openDatabase({ url: database });
+    const db = await openDatabase({ url: cli.database });
     await db.query(`UPDATE resources SET resource = jsonb_set(resource, '{outcome}', '"8"') WHERE type = 'AuditEvent' AND id = $1`, [victim]);
     await db.close();
     const broken = firekeeper('audit', 'verify');

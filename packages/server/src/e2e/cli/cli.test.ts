@@ -1,50 +1,17 @@
 // The `firekeeper` command as a user runs it: seed, import and serve, in child processes.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { TEST_DATABASE_URL, TEST_ENGINE } from '../../test-support/database.ts';
+import { CLI_MAIN, cliDatabase } from '../../test-support/cli-database.ts';
 import { clientCredentialsForm, newClientKey } from '../../test-support/backend-client.ts';
 import { freePort } from '../../test-support/listening-app.ts';
 import { decodeJwt } from 'jose';
 
-const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'fk-cli-'));
-let database = join(dir, 'data');
-let dropDatabase: (() => Promise<void>) | undefined;
-
-function firekeeper(...args: string[]) {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--database', database], { encoding: 'utf8', timeout: 240_000 });
-  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
-}
-
-before(async () => {
-  if (TEST_ENGINE !== 'postgres') return;
-  // The CLI takes a database URL, so on PostgreSQL this file gets a database of its own.
-  const name = `fk_cli_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  database = url.toString();
-  dropDatabase = async () => {
-    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
-});
-after(async () => {
-  await dropDatabase?.();
-  rmSync(dir, { recursive: true, force: true });
-});
+const cli = cliDatabase('cli');
+const { firekeeper } = cli;
 
 describe('firekeeper CLI', () => {
   it('seed --patients 3 loads deterministic patients and reports what it loaded', () => {
@@ -55,18 +22,18 @@ describe('firekeeper CLI', () => {
   });
 
   it('import loads NDJSON and Bundles, prints a summary, and reports bad files with a non-zero exit', () => {
-    writeFileSync(join(dir, 'a.ndjson'), [
+    writeFileSync(join(cli.dir, 'a.ndjson'), [
       JSON.stringify({ resourceType: 'Patient', id: 'nd-1', gender: 'female' }),
       JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/nd-1' } }),
     ].join('\n'));
-    writeFileSync(join(dir, 'b.json'), JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'coll-1' } }] }));
-    const ok = firekeeper('import', join(dir, 'a.ndjson'), join(dir, 'b.json'));
+    writeFileSync(join(cli.dir, 'b.json'), JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'coll-1' } }] }));
+    const ok = firekeeper('import', join(cli.dir, 'a.ndjson'), join(cli.dir, 'b.json'));
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /imported 3 resources from 2 bundles \(2 files\)/);
     assert.match(ok.stdout, /Observation\s+1/);
 
-    writeFileSync(join(dir, 'bad.json'), '{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","birthDate":"soon"},"request":{"method":"POST","url":"Patient"}}]}');
-    const bad = firekeeper('import', join(dir, 'bad.json'));
+    writeFileSync(join(cli.dir, 'bad.json'), '{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","birthDate":"soon"},"request":{"method":"POST","url":"Patient"}}]}');
+    const bad = firekeeper('import', join(cli.dir, 'bad.json'));
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /1 files failed:[\s\S]*bad\.json/);
   });
@@ -118,13 +85,13 @@ describe('firekeeper CLI', () => {
 
   it('serve listens, prints the URLs and answers FHIR requests made with a backend service token', async () => {
     const key = await newClientKey('ES384');
-    const jwksFile = join(dir, 'jwks.json');
+    const jwksFile = join(cli.dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [key.publicJwk] }));
     const added = firekeeper('clients', 'add', '--name', 'Analytics', '--type', 'backend-service', '--jwks', jwksFile, '--scope', 'system/Patient.rs');
     assert.equal(added.status, 0, added.stderr);
     const clientId = /client_id\s+(\S+)/.exec(added.stdout)![1]!;
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--database', database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'],
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve', '--database', cli.database, '--port', String(port), '--mode', 'production', '--log-level', 'warn'],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIREKEEPER_ADMIN_TOKEN: randomBytes(32).toString('hex') } });
     try {
       let out = '';
