@@ -1,31 +1,39 @@
 // The audit trail's single writer (docs/architecture: "The audit trail is written in batches but never lost").
-// Concurrent requests add their AuditEvents to one BatchWriter; each batch is appended in one transaction that takes
-// the chain's advisory lock, reads the last link, hashes the batch's events in order and inserts them (resource rows,
-// search index rows and chain links) with one statement. A caller's promise resolves only after its batch has
-// committed, so a response that waits for it is never sent for an interaction the trail does not hold.
+// Concurrent requests add their AuditEvents to one BatchWriter; each batch is appended by one INSERT statement (its
+// own transaction: resource rows, search index rows and chain links) in one round trip. A caller's promise resolves
+// only after its batch has committed, so a response that waits for it is never sent for an interaction the trail
+// does not hold.
+//
+// The chain's order is enforced by the database, not by a lock: links are numbered 1, 2, 3, … and `audit_chain.seq`
+// is its primary key. The log remembers the last link it committed and numbers and hashes the next batch from it;
+// if another instance appended in between, the insert of an already taken number fails (unique violation, after
+// waiting for that instance's transaction), and the batch is numbered and hashed again from the chain's real head.
 import type { Database, Queryable } from '../store/database.ts';
+import { isUniqueViolation } from '../store/database.ts';
 import type { IndexRows } from '../fhir/index-extract.ts';
 import { BatchWriter, type BatchWriterStats } from '../store/batch-writer.ts';
 import { buildAuditEvent, type AuditEventResource, type AuditRecord, type AuditSource } from './audit-event.ts';
 import { auditIndexRows } from './audit-index.ts';
 import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.ts';
 
-/** Serialises appends to the chain across connections and instances (arbitrary constant: "firekeeper audit chain"). */
-export const AUDIT_CHAIN_LOCK = 7_250_932;
+/** How many times a batch is renumbered after other instances took its links' numbers. */
+const MAX_APPEND_ATTEMPTS = 20;
 
 /** An event ready to be written: everything but its place in the chain, computed by the request that made it. */
 export interface PreparedEvent {
-  id: string;
-  recorded: string;
-  json: string;
+  /** RFC 8785 canonical JSON: what the chain hashes, and also the text stored (one serialisation per event). */
   canonical: string;
   index: IndexRows;
 }
 
 export function prepareEvent(event: AuditEventResource): PreparedEvent {
-  const canonical = canonicalJson(event);
-  // The canonical text is also the stored text (it is JSON): one serialisation per event.
-  return { id: event.id, recorded: event.recorded, json: canonical, canonical, index: auditIndexRows(event) };
+  return { canonical: canonicalJson(event), index: auditIndexRows(event) };
+}
+
+/** The last link of the chain: its number and hash. */
+export interface ChainHead {
+  seq: bigint;
+  hash: string;
 }
 
 export interface AuditLogOptions {
@@ -40,18 +48,35 @@ export interface AuditLogOptions {
 export class AuditLog {
   readonly #writer: BatchWriter<PreparedEvent, void>;
   readonly #source: AuditSource;
+  readonly #db: Database;
+  /** The last link this log committed; undefined when it must be read (at start, after a failed batch). */
+  #head: ChainHead | undefined;
 
   constructor(db: Database, opts: AuditLogOptions) {
+    this.#db = db;
     this.#source = opts.source;
     this.#writer = new BatchWriter<PreparedEvent, void>({
       maxItems: opts.maxItems ?? 200,
       maxDelayMs: opts.maxDelayMs ?? 0,
-      maxConcurrent: 1, // the chain is a total order: one batch at a time
+      maxConcurrent: 1, // each batch is numbered and hashed from the one before
       write: async (items) => {
-        await appendAuditEvents(db, items);
+        await this.#append(items);
         return items.map(() => undefined);
       },
     });
+  }
+
+  async #append(events: readonly PreparedEvent[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const head = this.#head ?? (await readChainHead(this.#db));
+      this.#head = undefined;
+      try {
+        this.#head = await appendAuditEvents(this.#db, events, head);
+        return;
+      } catch (err) {
+        if (!isUniqueViolation(err, 'audit_chain_pkey') || attempt === MAX_APPEND_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** Builds the record's AuditEvent and resolves once it is committed; rejects if its batch could not be. */
@@ -79,68 +104,72 @@ export class AuditLog {
   }
 }
 
-/** Appends events to the chain, in order, in one transaction. */
-export async function appendAuditEvents(db: Database, events: readonly PreparedEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
-    // A statement of its own, so that its snapshot is taken after the lock is granted (READ COMMITTED).
-    const head = await lastLink(tx);
-    let previous = head.hash;
-    const seqs: string[] = [];
-    const hashes: string[] = [];
-    events.forEach((e, i) => {
-      previous = chainHash(previous, e.canonical);
-      seqs.push(String(BigInt(head.seq) + BigInt(i + 1)));
-      hashes.push(previous);
-    });
-    const [{ n }] = await tx.query<{ n: number }>(INSERT_SQL, insertParams(events, seqs, hashes));
-    if (n !== events.length) throw new Error(`audit append wrote ${n} of ${events.length} events`);
+/** The chain's last committed link (the genesis hash at number 0 for an empty chain). */
+export async function readChainHead(q: Queryable): Promise<ChainHead> {
+  const [row] = await q.query<{ seq: string; hash: string }>('SELECT c.seq::text AS seq, c.hash FROM audit_chain c ORDER BY c.seq DESC LIMIT 1');
+  return row ? { seq: BigInt(row.seq), hash: row.hash } : { seq: 0n, hash: GENESIS_HASH };
+}
+
+/**
+ * Appends events after `head`, in order, with one statement (one transaction), and returns the new head. Fails with
+ * a unique violation of `audit_chain_pkey` when `head` is no longer the chain's last link.
+ */
+export async function appendAuditEvents(q: Queryable, events: readonly PreparedEvent[], head: ChainHead): Promise<ChainHead> {
+  const hashes: string[] = [];
+  let previous = head.hash;
+  for (const e of events) {
+    previous = chainHash(previous, e.canonical);
+    hashes.push(previous);
+  }
+  const [{ n }] = await q.query<{ n: number }>(INSERT_SQL, [`[${events.map((e) => e.canonical).join(',')}]`, indexJson(events), String(head.seq), hashes]);
+  if (n !== events.length) throw new Error(`audit append wrote ${n} of ${events.length} events`);
+  return { seq: head.seq + BigInt(events.length), hash: previous };
+}
+
+/**
+ * The batch's index rows and compartments as one JSON text, each row an array that starts with its event's position
+ * in the batch (1-based). JSON rather than one array parameter per column: it is serialised natively, where the
+ * driver would escape every element of every array in JavaScript.
+ */
+function indexJson(events: readonly PreparedEvent[]): string {
+  const t: unknown[] = [], s: unknown[] = [], r: unknown[] = [], d: unknown[] = [], u: unknown[] = [], c: string[][] = [];
+  events.forEach(({ index }, i) => {
+    const n = i + 1;
+    for (const x of index.token) t.push([n, x.p, x.system, x.code, x.text]);
+    for (const x of index.string) s.push([n, x.p, x.norm, x.exact]);
+    for (const x of index.reference) r.push([n, x.p, x.targetType, x.targetId, x.url]);
+    for (const x of index.date) d.push([n, x.p, x.lo, x.hi]);
+    for (const x of index.uri) u.push([n, x.p, x.value]);
+    c.push(index.compartments);
   });
-}
-
-async function lastLink(q: Queryable): Promise<{ seq: string; hash: string }> {
-  const rows = await q.query<{ seq: string; hash: string }>('SELECT c.seq::text AS seq, c.hash FROM audit_chain c ORDER BY c.seq DESC LIMIT 1');
-  return rows[0] ?? { seq: '0', hash: GENESIS_HASH };
-}
-
-function insertParams(events: readonly PreparedEvent[], seqs: string[], hashes: string[]): unknown[] {
-  type Table = Exclude<keyof IndexRows, 'compartments'>;
-  const flat = <K extends Table>(table: K) => events.flatMap((e) => (e.index[table] as IndexRows[K][number][]).map((row) => ({ eid: e.id, row })));
-  const token = flat('token');
-  const string = flat('string');
-  const reference = flat('reference');
-  const date = flat('date');
-  const uri = flat('uri');
-  return [
-    events.map((e) => e.id), events.map((e) => e.recorded), events.map((e) => e.json), events.map((e) => JSON.stringify(e.index.compartments)),
-    token.map((t) => t.eid), token.map((t) => t.row.p), token.map((t) => t.row.system), token.map((t) => t.row.code), token.map((t) => t.row.text),
-    string.map((t) => t.eid), string.map((t) => t.row.p), string.map((t) => t.row.norm), string.map((t) => t.row.exact),
-    reference.map((t) => t.eid), reference.map((t) => t.row.p), reference.map((t) => t.row.targetType), reference.map((t) => t.row.targetId), reference.map((t) => t.row.url),
-    date.map((t) => t.eid), date.map((t) => t.row.p), date.map((t) => t.row.lo), date.map((t) => t.row.hi),
-    uri.map((t) => t.eid), uri.map((t) => t.row.p), uri.map((t) => t.row.value),
-    seqs, hashes,
-  ];
+  return JSON.stringify({ t, s, r, d, u, c });
 }
 
 // One statement per batch: the resource rows, their index rows (AuditEvents have no number or quantity parameters)
 // and the chain links. `resources.last_updated` is the event's `recorded` time, which is also its meta.lastUpdated.
+// $1: the events (a JSON array, in chain order); $2: indexJson; $3: the head's number; $4: the links' hashes.
 const INSERT_SQL = `
-  WITH ins AS (
+  WITH ev AS (
+    SELECT e.n::int AS n, e.doc, e.doc->>'id' AS id FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS e(doc, n)),
+  ix AS (SELECT $2::text::jsonb AS j),
+  ins AS (
     INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments)
-    SELECT 'AuditEvent', u.id, 1, u.lu::timestamptz, false, u.body::jsonb, ARRAY(SELECT jsonb_array_elements_text(u.comp::jsonb))
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, lu, body, comp)
+    SELECT 'AuditEvent', ev.id, 1, (ev.doc->>'recorded')::timestamptz, false, ev.doc,
+           ARRAY(SELECT jsonb_array_elements_text(ix.j->'c'->(ev.n - 1)))
+      FROM ev, ix
     RETURNING rid, id),
+  rids AS (SELECT ev.n, ev.id, ins.rid FROM ev JOIN ins ON ins.id = ev.id),
+  rows AS (SELECT k, (x->>0)::int AS n, x FROM ix, LATERAL (VALUES ('t'), ('s'), ('r'), ('d'), ('u')) AS t(k), jsonb_array_elements(ix.j->t.k) AS x),
   i_token AS (INSERT INTO sp_token (rid, p, system, code, text)
-    SELECT ins.rid, u.p, u.s, u.c, u.t FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(eid, p, s, c, t) JOIN ins ON ins.id = u.eid),
+    SELECT rids.rid, x->>1, x->>2, x->>3, x->>4 FROM rows JOIN rids USING (n) WHERE k = 't'),
   i_string AS (INSERT INTO sp_string (rid, p, norm, exact)
-    SELECT ins.rid, u.p, u.n, u.x FROM unnest($10::text[], $11::text[], $12::text[], $13::text[]) AS u(eid, p, n, x) JOIN ins ON ins.id = u.eid),
+    SELECT rids.rid, x->>1, x->>2, x->>3 FROM rows JOIN rids USING (n) WHERE k = 's'),
   i_reference AS (INSERT INTO sp_reference (rid, p, target_type, target_id, url)
-    SELECT ins.rid, u.p, u.tt, u.ti, u.url FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[]) AS u(eid, p, tt, ti, url) JOIN ins ON ins.id = u.eid),
+    SELECT rids.rid, x->>1, x->>2, x->>3, x->>4 FROM rows JOIN rids USING (n) WHERE k = 'r'),
   i_date AS (INSERT INTO sp_date (rid, p, lo, hi)
-    SELECT ins.rid, u.p, u.lo::timestamptz, u.hi::timestamptz FROM unnest($19::text[], $20::text[], $21::text[], $22::text[]) AS u(eid, p, lo, hi) JOIN ins ON ins.id = u.eid),
+    SELECT rids.rid, x->>1, (x->>2)::timestamptz, (x->>3)::timestamptz FROM rows JOIN rids USING (n) WHERE k = 'd'),
   i_uri AS (INSERT INTO sp_uri (rid, p, value)
-    SELECT ins.rid, u.p, u.v FROM unnest($23::text[], $24::text[], $25::text[]) AS u(eid, p, v) JOIN ins ON ins.id = u.eid),
+    SELECT rids.rid, x->>1, x->>2 FROM rows JOIN rids USING (n) WHERE k = 'u'),
   chain AS (INSERT INTO audit_chain (seq, rid, event_id, hash)
-    SELECT u.seq, ins.rid, u.eid, u.hash FROM unnest($26::bigint[], $1::text[], $27::text[]) AS u(seq, eid, hash) JOIN ins ON ins.id = u.eid)
+    SELECT $3::bigint + rids.n, rids.rid, rids.id, ($4::text[])[rids.n] FROM rids)
   SELECT count(*)::int AS n FROM ins`;

@@ -23,6 +23,12 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+/** A unique_violation (SQLSTATE 23505) of the named constraint, from either engine (both report `code` and `constraint`). */
+export function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === '23505' && e.constraint === constraint;
+}
+
 export function isPostgresUrl(url: string): boolean {
   return url.startsWith('postgres://') || url.startsWith('postgresql://');
 }
