@@ -57,6 +57,26 @@ async function cachedIds(dbName: string, patients: number): Promise<string[] | u
 
 let observedRate: number | undefined;
 
+/**
+ * Every request the read scenarios (R, S) send is audited: its AuditEvent is written into the cached dataset. These
+ * are removed when the dataset is reused, so that every run starts from the state the seed left (a growing audit
+ * trail would make runs incomparable). The write scenarios run on a throw-away copy (cloneDataset).
+ */
+async function clearAuditTrail(dbName: string): Promise<void> {
+  const removed = await withClient(databaseUrl(dbName), async (c) => {
+    await c.query('BEGIN');
+    await c.query(`CREATE TEMP TABLE gone ON COMMIT DROP AS SELECT rid FROM resources WHERE type = 'AuditEvent'`);
+    for (const table of ['sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri', 'audit_chain']) {
+      await c.query(`DELETE FROM ${table} WHERE rid IN (SELECT rid FROM gone)`);
+    }
+    const { rowCount } = await c.query(`DELETE FROM resources WHERE rid IN (SELECT rid FROM gone)`);
+    await c.query('COMMIT');
+    if (rowCount) await c.query('VACUUM ANALYZE');
+    return rowCount ?? 0;
+  });
+  if (removed > 0) console.log(`dataset ${dbName}: removed ${removed} AuditEvents left by earlier runs`);
+}
+
 /** Returns the dataset, seeding a fresh database unless a complete one exists (or `fresh` is set). */
 export async function ensureDataset(patients: number, fresh: boolean): Promise<Dataset> {
   const dbName = `fk_bench_${patients}`;
@@ -65,6 +85,7 @@ export async function ensureDataset(patients: number, fresh: boolean): Promise<D
     const ids = await cachedIds(dbName, patients);
     if (ids) {
       console.log(`dataset ${dbName}: reusing the cached database (${patients} patients; --fresh to reseed)`);
+      await clearAuditTrail(dbName);
       return { patients, dbName, url, patientIds: ids };
     }
   }
