@@ -32,6 +32,19 @@ describe('GET /fhir/metadata', () => {
     assert.equal(rest.resource.find((r: any) => r.type === 'Patient').operation[0].name, 'everything');
   });
 
+  it('declares AuditEvent read, vread and search only, and the undeclared interactions are refused', async () => {
+    const audit = cs.rest[0].resource.find((r: any) => r.type === 'AuditEvent');
+    assert.deepEqual(audit.interaction.map((i: any) => i.code), ['read', 'vread', 'search-type']);
+    assert.equal(audit.readHistory, false);
+    assert.equal(audit.updateCreate, false);
+    assert.equal(audit.conditionalCreate, false);
+    const event = { resourceType: 'AuditEvent', id: 'a-1', recorded: '2026-01-01T00:00:00Z', type: { code: 'rest' }, agent: [{ requestor: true }], source: { observer: { display: 'x' } } };
+    assert.equal((await t.request('POST', '/fhir/AuditEvent', event)).status, 405);
+    assert.equal((await t.request('PUT', '/fhir/AuditEvent/a-1', event)).status, 405);
+    assert.equal((await t.request('GET', '/fhir/AuditEvent/_history')).status, 404);
+    assert.equal((await t.request('GET', '/fhir/AuditEvent?_count=1')).status, 200);
+  });
+
   it('every listed search parameter of every type is accepted under strict handling', async () => {
     const failures: string[] = [];
     for (const r of cs.rest[0].resource) {

@@ -26,6 +26,17 @@ const MODIFIERS = (['string', 'token', 'reference', 'date', 'number', 'quantity'
 
 const RESOURCE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
 
+// The audit trail is written by the server alone and never changes: AuditEvent writes answer 405
+// (resource-service.ts checkWritable) and its history 404 (fhir-routes.ts refuseAuditEventHistory).
+const AUDIT_EVENT = {
+  interaction: ['read', 'vread', 'search-type'].map((code) => ({ code })),
+  versioning: 'versioned',
+  readHistory: false,
+  updateCreate: false,
+  conditionalCreate: false,
+  conditionalUpdate: false,
+};
+
 export function buildCapabilityStatement(opts: CapabilityOptions): Record<string, unknown> {
   const resource = RESOURCE_TYPES.map((type) => {
     const params = searchParamsFor(type);
@@ -49,6 +60,7 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Record<string
         ...params.map((p) => ({ name: p.code, definition: p.url, type: p.type, ...(p.documentation ? { documentation: p.documentation } : {}) })),
       ],
       ...(type === 'Patient' ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] } : {}),
+      ...(type === 'AuditEvent' ? AUDIT_EVENT : {}),
     };
   });
   // Reverse includes: every reference parameter that can point at this type.
