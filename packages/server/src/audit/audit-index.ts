@@ -6,11 +6,12 @@
 import { dateRange, normalizeString, parseReference, type IndexRows } from '../fhir/index-extract.ts';
 import type { AuditEventResource, Coding } from './audit-event.ts';
 
-type Agent = { who?: { reference?: string }; altId?: string; name?: string; policy?: string[]; network?: { address?: string } };
-type Entity = { what?: { reference?: string }; type?: Coding; role?: Coding };
+type Who = { reference?: string; identifier?: { system?: string; value?: string } };
+type Agent = { who?: Who; altId?: string; name?: string; policy?: string[]; network?: { address?: string } };
+type Entity = { what?: Who; type?: Coding; role?: Coding };
 type Shape = {
   action?: string; outcome?: string; recorded: string; type?: Coding; subtype?: Coding[];
-  agent?: Agent[]; entity?: Entity[]; source?: { site?: string };
+  agent?: Agent[]; entity?: Entity[]; source?: { site?: string; observer?: Who };
 };
 
 class Rows<T extends object> {
@@ -49,7 +50,12 @@ export function auditIndexRows(event: AuditEventResource): IndexRows {
   const coding = (p: string, c: Coding | undefined) => {
     if (c && (c.code || c.system)) token.add({ p: P(p), system: c.system || null, code: c.code || null, text: c.display ? norm(c.display) : null });
   };
-  const ref = (p: string, value: string | undefined) => {
+  // `agent`, `entity` and `source` (no resolve() filter, unlike `patient`) also index a logical reference's identifier, for
+  // `:identifier` (the app: urn:firekeeper:client-id|…; an auth event's token: its jti).
+  const ref = (p: string, who: Who | undefined) => {
+    const id = who?.identifier;
+    if (id?.value) token.add({ p: P(p), system: id.system || null, code: id.value, text: null });
+    const value = who?.reference;
     const r = value ? parseReference(value) : null;
     if (!r) return;
     reference.add({ p: P(p), ...r });
@@ -61,18 +67,19 @@ export function auditIndexRows(event: AuditEventResource): IndexRows {
   code('action', e.action);
   code('outcome', e.outcome);
   code('site', e.source?.site);
+  ref('source', e.source?.observer);
   coding('type', e.type);
   for (const s of e.subtype ?? []) coding('subtype', s);
   for (const a of e.agent ?? []) {
     const address = a.network?.address;
     if (address) string.add({ p: P('address'), norm: norm(address), exact: address });
-    ref('agent', a.who?.reference);
+    ref('agent', a.who);
     if (a.name) string.add({ p: P('agent-name'), norm: norm(a.name), exact: a.name });
     code('altid', a.altId);
     for (const policy of a.policy ?? []) uri.add({ p: P('policy'), value: policy });
   }
   for (const en of e.entity ?? []) {
-    ref('entity', en.what?.reference);
+    ref('entity', en.what);
     coding('entity-role', en.role);
     coding('entity-type', en.type);
   }

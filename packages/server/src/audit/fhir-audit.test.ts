@@ -156,6 +156,29 @@ describe('the audit trail as FHIR', () => {
     assert.ok(bySubtype.json.entry.length >= 2);
   });
 
+  it('GET AuditEvent?agent:identifier=urn:firekeeper:client-id|… finds exactly one app\'s requests', async () => {
+    const token = await t.token({ clientId: 'audit-app', subject: 'audit-app', scope: 'system/*.rs' });
+    const auth = { authorization: `Bearer ${token}` };
+    const sent = [await t.request('GET', `/fhir/Patient/${patientId}`, undefined, auth), await t.request('GET', '/fhir/Observation?_count=1', undefined, auth)];
+    const res = await t.request('GET', '/fhir/AuditEvent?agent:identifier=urn:firekeeper:client-id|audit-app&_count=100');
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json.entry.map((e: Json) => e.resource.id).sort(), sent.map((r) => r.headers['x-request-id']).sort());
+  });
+
+  it('a patient reads who looked at their record (patient/AuditEvent.rs), and nothing about anyone else', async () => {
+    const other = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Other' }] })).json.id;
+    const otherRead = await t.request('GET', `/fhir/Patient/${other}`);
+    const token = await t.token({ clientId: 'portal', subject: 'patient-user', scope: 'patient/AuditEvent.rs', context: { patient: patientId, fhirUser: `Patient/${patientId}` } });
+    const res = await t.request('GET', '/fhir/AuditEvent?_count=200', undefined, { authorization: `Bearer ${token}` });
+    assert.equal(res.status, 200, res.text);
+    const events: Json[] = res.json.entry.map((e: Json) => e.resource);
+    assert.ok(events.some((e) => user(e)?.who?.reference === 'Practitioner/dr-who'), 'the clinician\'s read of their Observation is there');
+    for (const e of events) assert.ok(entityRefs(e).includes(`Patient/${patientId}`), `${e.id} is about the patient`);
+    assert.ok(!events.some((e) => e.id === otherRead.headers['x-request-id']));
+    const denied = await t.request('GET', `/fhir/AuditEvent/${String(otherRead.headers['x-request-id'])}`, undefined, { authorization: `Bearer ${token}` });
+    assert.equal(denied.status, 404);
+  });
+
   it('an AuditEvent reads, vreads as version 1, and has no history', async () => {
     const read = await t.request('GET', `/fhir/Patient/${patientId}`);
     const id = read.headers['x-request-id'];

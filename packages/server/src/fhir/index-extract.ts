@@ -161,6 +161,13 @@ function reference(type: string | null, v: unknown): Omit<Row<'reference'>, 'p'>
   return parseReference(v.reference);
 }
 
+/** A Reference's logical identifier (R4 references.html#logical), searched with `:identifier` as a token. */
+function referenceIdentifier(type: string | null, v: unknown): { system: string | null; value: string; type: string | null } | null {
+  if (type !== 'Reference' || !isObj(v) || !isObj(v.identifier)) return null;
+  const value = str(v.identifier.value);
+  return value === null ? null : { system: str(v.identifier.system), value, type: str(v.type) };
+}
+
 function periodRange(v: Obj): { lo: string; hi: string } | null {
   const start = typeof v.start === 'string' ? dateRange(v.start) : null;
   const end = typeof v.end === 'string' ? dateRange(v.end) : null;
@@ -261,6 +268,10 @@ export function extractIndexRows(resource: { resourceType: string; id?: string; 
           }
           break;
         case 'reference': {
+          // `param:identifier=system|value` (R4 search §3.1.1.4.12) matches token rows under the reference
+          // parameter's own key: a parameter has one type, so they cannot be mistaken for another parameter's.
+          const id = referenceIdentifier(type, value);
+          if (id && (!param.onlyTargets || param.onlyTargets.has(id.type ?? ''))) token.add({ p, system: id.system, code: id.value, text: null });
           const r = reference(type, value);
           if (!r || (param.onlyTargets && !param.onlyTargets.has(r.targetType ?? ''))) break;
           ref.add({ p, ...r });

@@ -27,6 +27,7 @@ before(async () => {
     observation('oabs', `${BASE}/Patient/pb`),
     observation('oext', 'http://other.org/fhir/Patient/pa'),
     observation('onone', undefined),
+    observation('oid', 'Patient/pc', { subject: { reference: 'Patient/pc', identifier: { system: 'sys', value: 'v3' } }, performer: [{ identifier: { system: 'npi', value: '123' } }] }),
   );
 });
 
@@ -64,7 +65,14 @@ describe('reference values (R4 search §3.1.1.4.12)', () => {
   });
   test('bad references are a 400', async () => {
     await rejects(search(db, 'Observation', 'subject=not%20a%20ref'), 400, /Invalid reference 'not a ref' for subject/);
-    await rejects(search(db, 'Observation', 'subject:identifier=sys|v1'), 400, /The :identifier modifier is not supported on reference parameter 'subject'/);
+  });
+  test(':identifier matches a logical reference (Reference.identifier), with or without a literal one', async () => {
+    assert.deepEqual(await obs('performer:identifier=npi|123'), ['oid']);
+    assert.deepEqual(await obs('performer:identifier=123'), ['oid']);
+    assert.deepEqual(await obs('performer:identifier=other|123'), []);
+    assert.deepEqual(await obs('subject:identifier=sys|v3'), ['oid']);
+    assert.deepEqual(await obs('subject=Patient/pc'), ['oid'], 'the literal reference still counts');
+    assert.deepEqual(await obs('subject:identifier=sys|v1'), [], "the target's own identifier is not the reference's");
   });
 });
 

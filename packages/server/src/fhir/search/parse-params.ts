@@ -35,7 +35,7 @@ const KNOWN_MODIFIERS = new Set(['missing', 'exact', 'contains', 'not', 'text', 
 const SUPPORTED: Record<ResolvedParam['type'], readonly string[]> = {
   string: ['missing', 'exact', 'contains'],
   token: ['missing', 'not', 'text'],
-  reference: ['missing'], // plus `:[type]`
+  reference: ['missing', 'identifier'], // plus `:[type]`
   date: ['missing'],
   number: ['missing'],
   quantity: ['missing'],
@@ -90,6 +90,8 @@ export function parseCondition(scope: readonly string[], name: string, value: st
       if (modifier === 'text') return { kind: 'token-text', param, values };
       return { kind: 'token', param, negate: modifier === 'not', values: values.map((v) => parseTokenValue(v, name)) };
     case 'reference':
+      // `:identifier` matches the Reference.identifier token rows indexed under the reference parameter's key.
+      if (modifier === 'identifier') return { kind: 'token', param, negate: false, values: values.map((v) => parseTokenValue(v, name)) };
       return { kind: 'reference', param, values: values.map((v) => parseReferenceValue(v, name, param.targets, modifier, ctx.fhirBase)) };
     case 'date':
       return { kind: 'date', param, values: values.map((v) => parseDateValue(v, name, ctx.now)) };

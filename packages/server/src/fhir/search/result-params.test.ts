@@ -112,7 +112,7 @@ describe('CapabilityStatement support lists', () => {
     ]);
     assert.deepEqual(supportedModifiers('string'), ['missing', 'exact', 'contains']);
     assert.deepEqual(supportedModifiers('token'), ['missing', 'not', 'text']);
-    assert.deepEqual(supportedModifiers('reference'), ['missing', 'type']);
+    assert.deepEqual(supportedModifiers('reference'), ['missing', 'identifier', 'type']);
     assert.deepEqual(supportedModifiers('uri'), ['missing', 'below', 'above']);
     assert.deepEqual(supportedModifiers('date'), ['missing']);
   });

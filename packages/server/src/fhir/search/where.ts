@@ -30,9 +30,10 @@ export interface WhereContext {
 }
 
 /** `EXISTS` an index row of `param` for resource row `r` satisfying `match`. */
-function indexExists(param: ResolvedParam, r: Sql, ctx: WhereContext, match: (s: Sql) => Sql): Sql {
+/** `table` is the parameter type's index, except for token conditions on a reference parameter (`:identifier`). */
+function indexExists(param: ResolvedParam, r: Sql, ctx: WhereContext, match: (s: Sql) => Sql, table = INDEX_TABLE[param.type]): Sql {
   const s = ctx.aliases.next('s');
-  return sql`EXISTS (SELECT 1 FROM ${INDEX_TABLE[param.type]} ${s} WHERE ${s}.rid = ${r}.rid AND ${inKeys(sql`${s}.p`, param.keys)} AND ${match(s)})`;
+  return sql`EXISTS (SELECT 1 FROM ${table} ${s} WHERE ${s}.rid = ${r}.rid AND ${inKeys(sql`${s}.p`, param.keys)} AND ${match(s)})`;
 }
 
 /** The AND of all conditions, for resource row `r`. */
@@ -56,12 +57,12 @@ export function conditionSql(c: Condition, r: Sql, ctx: WhereContext): Sql {
     case 'string':
       return indexExists(c.param, r, ctx, (s) => stringMatch(s, c.match, c.values));
     case 'token': {
-      const matches = indexExists(c.param, r, ctx, (s) => tokenMatch(s, c.values));
+      const matches = indexExists(c.param, r, ctx, (s) => tokenMatch(s, c.values), INDEX_TABLE.token);
       // R4 search §3.1.1.5.5 `:not`: resources without a matching token (including those with no value at all).
       return c.negate ? not(matches) : matches;
     }
     case 'token-text':
-      return indexExists(c.param, r, ctx, (s) => tokenTextMatch(s, c.values));
+      return indexExists(c.param, r, ctx, (s) => tokenTextMatch(s, c.values), INDEX_TABLE.token);
     case 'reference':
       return indexExists(c.param, r, ctx, (s) => referenceMatch(s, c.values, ctx.fhirBase));
     case 'date':
