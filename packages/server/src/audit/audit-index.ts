@@ -4,6 +4,7 @@
 // that it yields exactly the extractor's rows (and compartments) for every kind of record the builder makes.
 // @see http://hl7.org/fhir/R4/auditevent.html#search
 import { dateRange, normalizeString, parseReference, type IndexRows } from '../fhir/index-extract.ts';
+import { indexesReferenceIdentifiers } from '../fhir/search-parameters.ts';
 import type { AuditEventResource, Coding } from './audit-event.ts';
 
 type Who = { reference?: string; identifier?: { system?: string; value?: string } };
@@ -11,7 +12,7 @@ type Agent = { who?: Who; altId?: string; name?: string; policy?: string[]; netw
 type Entity = { what?: Who; type?: Coding; role?: Coding };
 type Shape = {
   action?: string; outcome?: string; recorded: string; type?: Coding; subtype?: Coding[];
-  agent?: Agent[]; entity?: Entity[]; source?: { site?: string; observer?: Who };
+  agent?: Agent[]; entity?: Entity[]; source?: { site?: string };
 };
 
 class Rows<T extends object> {
@@ -50,11 +51,11 @@ export function auditIndexRows(event: AuditEventResource): IndexRows {
   const coding = (p: string, c: Coding | undefined) => {
     if (c && (c.code || c.system)) token.add({ p: P(p), system: c.system || null, code: c.code || null, text: c.display ? norm(c.display) : null });
   };
-  // `agent`, `entity` and `source` (no resolve() filter, unlike `patient`) also index a logical reference's identifier, for
-  // `:identifier` (the app: urn:firekeeper:client-id|…; an auth event's token: its jti).
+  // `agent` also indexes a logical reference's identifier, for `:identifier` (the app: urn:firekeeper:client-id|…);
+  // `entity` and `source` do not (search-parameters.ts indexesReferenceIdentifiers), `patient` has a resolve() filter.
   const ref = (p: string, who: Who | undefined) => {
     const id = who?.identifier;
-    if (id?.value) token.add({ p: P(p), system: id.system || null, code: id.value, text: null });
+    if (id?.value && indexesReferenceIdentifiers(P(p))) token.add({ p: P(p), system: id.system || null, code: id.value, text: null });
     const value = who?.reference;
     const r = value ? parseReference(value) : null;
     if (!r) return;
@@ -67,7 +68,6 @@ export function auditIndexRows(event: AuditEventResource): IndexRows {
   code('action', e.action);
   code('outcome', e.outcome);
   code('site', e.source?.site);
-  ref('source', e.source?.observer);
   coding('type', e.type);
   for (const s of e.subtype ?? []) coding('subtype', s);
   for (const a of e.agent ?? []) {

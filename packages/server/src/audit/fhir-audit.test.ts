@@ -163,6 +163,10 @@ describe('the audit trail as FHIR', () => {
     const res = await t.request('GET', '/fhir/AuditEvent?agent:identifier=urn:firekeeper:client-id|audit-app&_count=100');
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json.entry.map((e: Json) => e.resource.id).sort(), sent.map((r) => r.headers['x-request-id']).sort());
+    // The entity identifier is the request id, i.e. the AuditEvent's own id: not indexed, and said so.
+    const byEntityId = await t.request('GET', `/fhir/AuditEvent?entity:identifier=${String(sent[0]!.headers['x-request-id'])}`);
+    assert.equal(byEntityId.status, 400);
+    assert.match(byEntityId.json.issue[0].diagnostics, /:identifier modifier is not supported on 'entity'/);
   });
 
   it('a patient reads who looked at their record (patient/AuditEvent.rs), and nothing about anyone else', async () => {

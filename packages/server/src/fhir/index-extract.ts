@@ -2,7 +2,7 @@
 // Pure and synchronous: it runs inside every write transaction.
 // @see http://hl7.org/fhir/R4/search.html
 import fhirpath from 'fhirpath';
-import { compiledParamsFor, isResourceType, patientCompartmentParams, type CompiledParam } from './search-parameters.ts';
+import { compiledParamsFor, indexesReferenceIdentifiers, isResourceType, patientCompartmentParams, type CompiledParam } from './search-parameters.ts';
 
 export interface IndexRows {
   token: { p: string; system: string | null; code: string | null; text: string | null }[];
@@ -271,7 +271,9 @@ export function extractIndexRows(resource: { resourceType: string; id?: string; 
           // `param:identifier=system|value` (R4 search §3.1.1.4.12) matches token rows under the reference
           // parameter's own key: a parameter has one type, so they cannot be mistaken for another parameter's.
           const id = referenceIdentifier(type, value);
-          if (id && (!param.onlyTargets || param.onlyTargets.has(id.type ?? ''))) token.add({ p, system: id.system, code: id.value, text: null });
+          if (id && indexesReferenceIdentifiers(p) && (!param.onlyTargets || param.onlyTargets.has(id.type ?? ''))) {
+            token.add({ p, system: id.system, code: id.value, text: null });
+          }
           const r = reference(type, value);
           if (!r || (param.onlyTargets && !param.onlyTargets.has(r.targetType ?? ''))) break;
           ref.add({ p, ...r });

@@ -225,3 +225,14 @@ export function patientCompartmentParams(resourceType: string): readonly string[
 export function isInPatientCompartmentDefinition(resourceType: string): boolean {
   return resourceType === 'Patient' || patientCompartment.has(resourceType);
 }
+
+// Reference parameters whose Reference.identifier values are not indexed (so `:identifier` is not supported on them).
+// An AuditEvent's entity identifier is the request id, which is also the AuditEvent's own id (search `_id`), and
+// its source is this server: a row for each on every audited request would cost about 15% of a read's throughput
+// (docs/benchmarks.md, 2026-11-22) and find nothing that another parameter cannot.
+const UNINDEXED_IDENTIFIERS = new Set(['AuditEvent.entity', 'AuditEvent.source']);
+
+/** Whether `key`'s (a reference parameter's) Reference.identifier values are indexed for `:identifier`. */
+export function indexesReferenceIdentifiers(key: string): boolean {
+  return !UNINDEXED_IDENTIFIERS.has(key);
+}

@@ -2,7 +2,7 @@
 // Condition. Values are validated here, so a bad value fails before any SQL runs.
 // @see http://hl7.org/fhir/R4/search.html §3.1.1.5 (modifiers), §3.1.1.4.13 (chaining), §3.1.1.4.14 (_has)
 import { badRequest, notSupported } from '../errors.ts';
-import { getSearchParam, isResourceType, type SearchParamDef } from '../search-parameters.ts';
+import { getSearchParam, indexesReferenceIdentifiers, isResourceType, type SearchParamDef } from '../search-parameters.ts';
 import type { Condition, ResolvedParam } from './ast.ts';
 import { parseDateValue } from './param-date.ts';
 import { parseNumberValue, parseQuantityValue } from './param-number.ts';
@@ -111,6 +111,9 @@ function checkModifier(param: ResolvedParam, name: string, modifier: string): vo
       throw badRequest(`${name}: ${modifier} is not a target type of '${param.code}' (${param.targets.join(', ')})`, [name]);
     }
     return;
+  }
+  if (modifier === 'identifier' && param.type === 'reference' && !param.keys.every(indexesReferenceIdentifiers)) {
+    throw notSupported(`The :identifier modifier is not supported on '${param.code}': its identifiers are not indexed`);
   }
   if (SUPPORTED[param.type].includes(modifier)) return;
   if (KNOWN_MODIFIERS.has(modifier)) throw notSupported(`The :${modifier} modifier is not supported on ${param.type} parameter '${param.code}'`);
