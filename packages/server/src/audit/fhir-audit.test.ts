@@ -84,9 +84,14 @@ describe('FHIR interactions are audited before the response leaves', () => {
     let event = await auditOf(await t.request('GET', `/fhir/Patient/${patientId}/Observation`));
     assert.equal(subtype(event), 'search-type');
     assert.deepEqual(entityRefs(event), [`Patient/${patientId}`]);
-    event = await auditOf(await t.request('GET', `/fhir/Patient/${patientId}/$everything`));
+    const everything = await t.request('GET', `/fhir/Patient/${patientId}/$everything?_count=200`);
+    event = await auditOf(everything);
     assert.equal(subtype(event), 'operation');
     assert.ok(entityRefs(event).includes(`Patient/${patientId}`));
+    // The patient's AuditEvents are in their compartment, but $everything leaves them out unless _type asks for them.
+    assert.deepEqual(everything.json.entry.map((e: Json) => e.resource.resourceType).sort(), ['Observation', 'Patient']);
+    const audit = await t.request('GET', `/fhir/Patient/${patientId}/$everything?_type=AuditEvent&_count=200`);
+    assert.ok(audit.json.entry.length > 0 && audit.json.entry.every((e: Json) => e.resource.resourceType === 'AuditEvent'));
   });
 
   it('a transaction Bundle is one event, subtype transaction', async () => {

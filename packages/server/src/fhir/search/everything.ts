@@ -1,5 +1,6 @@
 // Patient/[id]/$everything (R4 patient-operation-everything.html): the Patient and every resource in its Patient
-// compartment, the Patient first, then in write order; `_count` paging (keyset, like search), `_since`, `_type`.
+// compartment (AuditEvents only with `_type`), the Patient first, then in write order; `_count` paging (keyset, like
+// search), `_since`, `_type`.
 import type { Principal } from '../../access/principal.ts';
 import type { Queryable } from '../../store/database.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -50,7 +51,9 @@ export async function everything(q: Queryable, principal: Principal, patientId: 
     sql`${R}.compartments @> ARRAY[${`Patient/${patientId}`}]::text[]`,
     sql`NOT ${R}.deleted`,
     accessFilter(principal, undefined, R, new Aliases()),
-    types ? sql`${R}.type = ANY(${types}::text[])` : TRUE,
+    // The patient's audit trail is in their compartment too, but it is not "their record": it would grow with every
+    // call and crowd the pages. It comes only when asked for (`_type=AuditEvent`), or through AuditEvent search.
+    types ? sql`${R}.type = ANY(${types}::text[])` : sql`${R}.type <> 'AuditEvent'`,
     since ? sql`${R}.last_updated >= ${since}::timestamptz` : TRUE,
     cursor ? keysetSql(keys, cursor) : TRUE,
   );
