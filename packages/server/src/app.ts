@@ -95,8 +95,8 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   await app.register(introspectionEndpoint, { db, verifier, baseUrl: config.baseUrl, adminToken: config.adminToken, audit });
   await app.register(revocationEndpoint, { db, verifier, revocations, baseUrl: config.baseUrl, audit });
   await app.register(userinfoEndpoint, { db, verifier, fhirBase });
-  await app.register(registrationEndpoint, { db });
-  await app.register(adminApi, { prefix: ADMIN_API_PREFIX, db, adminToken: config.adminToken });
+  await app.register(registrationEndpoint, { db, audit, fhirBase });
+  await app.register(adminApi, { prefix: ADMIN_API_PREFIX, db, adminToken: config.adminToken, audit, fhirBase });
   app.get('/', async () => ({ name: 'Firekeeper', fhir: fhirBase, metadata: `${fhirBase}/metadata` }));
   return app;
 }

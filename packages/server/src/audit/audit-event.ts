@@ -10,7 +10,8 @@ export type RestInteraction =
 
 export type AuthEvent =
   | 'token-issued' | 'token-refreshed' | 'token-introspected' | 'token-revoked'
-  | 'login-success' | 'login-failure' | 'consent-granted' | 'consent-revoked';
+  | 'login-success' | 'login-failure' | 'consent-granted' | 'consent-revoked'
+  | 'client-created' | 'client-updated' | 'client-secret-rotated' | 'client-deleted' | 'initial-access-token-issued' | 'admin-read';
 
 /** Who acted: the signed-in user (if any), through which app, from where. */
 export interface AuditActor {
@@ -60,6 +61,8 @@ export interface AuthAuditRecord extends RecordBase {
   scope?: string;
   /** The jti of the access token issued or acted on. */
   jti?: string;
+  /** The app whose registration was created, changed or deleted (the object of the event, not its actor). */
+  subjectClientId?: string;
 }
 
 export type AuditRecord = RestAuditRecord | AuthAuditRecord;
@@ -110,7 +113,7 @@ const REST_ACTION: Record<RestInteraction, 'C' | 'R' | 'U' | 'D' | 'E'> = {
 /** Interactions whose data flows from the server to the client (BALP Read): the client is the destination. */
 const DATA_TO_CLIENT = new Set<RestInteraction>(['read', 'vread', 'history-instance', 'history-type', 'history-system']);
 
-const AUTH_EVENTS: Record<AuthEvent, { type: Coding; display: string; action: 'C' | 'D' | 'E'; extra?: Coding }> = {
+const AUTH_EVENTS: Record<AuthEvent, { type: Coding; display: string; action: 'C' | 'R' | 'U' | 'D' | 'E'; extra?: Coding }> = {
   'token-issued': { type: USER_AUTHENTICATION, display: 'Access token issued', action: 'E' },
   'token-refreshed': { type: USER_AUTHENTICATION, display: 'Access token refreshed', action: 'E' },
   'token-introspected': { type: USER_AUTHENTICATION, display: 'Token introspected', action: 'E' },
@@ -119,6 +122,13 @@ const AUTH_EVENTS: Record<AuthEvent, { type: Coding; display: string; action: 'C
   'login-failure': { type: USER_AUTHENTICATION, display: 'Sign-in failed', action: 'E', extra: LOGIN },
   'consent-granted': { type: SECURITY_ALERT, display: 'App authorized by the user', action: 'C' },
   'consent-revoked': { type: SECURITY_ALERT, display: 'App authorization revoked by the user', action: 'D' },
+  // The app registry is security configuration (DICOM 110113 Security Alert covers configuration changes).
+  'client-created': { type: SECURITY_ALERT, display: 'App registered', action: 'C' },
+  'client-updated': { type: SECURITY_ALERT, display: 'App registration changed', action: 'U' },
+  'client-secret-rotated': { type: SECURITY_ALERT, display: 'App secret rotated', action: 'U' },
+  'client-deleted': { type: SECURITY_ALERT, display: 'App registration deleted', action: 'D' },
+  'initial-access-token-issued': { type: SECURITY_ALERT, display: 'Initial access token issued', action: 'C' },
+  'admin-read': { type: SECURITY_ALERT, display: 'App registry read through the admin API', action: 'R' },
 };
 
 /** R4 valueset-audit-event-outcome: 0 success, 4 minor failure (a 4xx), 8 serious failure (a 5xx). */
@@ -224,8 +234,11 @@ function restEntities(r: RestAuditRecord): Json[] {
 }
 
 function authEntities(r: AuthAuditRecord): Json[] {
-  if (!r.jti && !r.scope) return [];
-  return [{
+  const client = r.subjectClientId
+    ? [{ what: { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(r.subjectClientId, 256) } }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_SECURITY_RESOURCE }]
+    : [];
+  if (!r.jti && !r.scope) return client;
+  return [...client, {
     ...(r.jti ? { what: { identifier: { value: `urn:ietf:params:oauth:jti:${r.jti}` } } } : {}),
     type: ENTITY_SYSTEM_OBJECT,
     role: ROLE_SECURITY_RESOURCE,

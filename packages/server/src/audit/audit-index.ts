@@ -4,10 +4,10 @@
 // that it yields exactly the extractor's rows (and compartments) for every kind of record the builder makes.
 // @see http://hl7.org/fhir/R4/auditevent.html#search
 import { dateRange, normalizeString, parseReference, type IndexRows } from '../fhir/index-extract.ts';
-import { indexesReferenceIdentifiers } from '../fhir/search-parameters.ts';
+import { indexesReferenceIdentifiers, isRequestIdIdentifier } from '../fhir/search-parameters.ts';
 import type { AuditEventResource, Coding } from './audit-event.ts';
 
-type Who = { reference?: string; identifier?: { system?: string; value?: string } };
+type Who = { reference?: string; identifier?: { system?: string; value?: string; type?: unknown } };
 type Agent = { who?: Who; altId?: string; name?: string; policy?: string[]; network?: { address?: string } };
 type Entity = { what?: Who; type?: Coding; role?: Coding };
 type Shape = {
@@ -51,11 +51,13 @@ export function auditIndexRows(event: AuditEventResource): IndexRows {
   const coding = (p: string, c: Coding | undefined) => {
     if (c && (c.code || c.system)) token.add({ p: P(p), system: c.system || null, code: c.code || null, text: c.display ? norm(c.display) : null });
   };
-  // `agent` also indexes a logical reference's identifier, for `:identifier` (the app: urn:firekeeper:client-id|…);
-  // `entity` and `source` do not (search-parameters.ts indexesReferenceIdentifiers), `patient` has a resolve() filter.
+  // `agent` and `entity` also index a logical reference's identifier, for `:identifier` (the app:
+  // urn:firekeeper:client-id|…), except the X-Request-Id one (search-parameters.ts); `patient` has a resolve() filter.
   const ref = (p: string, who: Who | undefined) => {
     const id = who?.identifier;
-    if (id?.value && indexesReferenceIdentifiers(P(p))) token.add({ p: P(p), system: id.system || null, code: id.value, text: null });
+    if (id?.value && indexesReferenceIdentifiers(P(p)) && !isRequestIdIdentifier(id.type)) {
+      token.add({ p: P(p), system: id.system || null, code: id.value, text: null });
+    }
     const value = who?.reference;
     const r = value ? parseReference(value) : null;
     if (!r) return;

@@ -129,4 +129,34 @@ describe('authorization events are audited', () => {
     assert.equal(agent(token, 'IRCP'), undefined);
     assert.equal(JSON.stringify(token).includes(issued.json.access_token), false);
   });
+
+  it('the app registry: admin API changes (refusals included) and dynamic registration, each about its app', async () => {
+    const start = await head();
+    const adminHeaders = { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    const created = await t.request('POST', '/admin/api/clients', { name: 'Chart review', type: 'confidential-symmetric', redirectUris: ['https://cr.example/cb'] }, adminHeaders);
+    assert.equal(created.status, 201, created.text);
+    const id: string = created.json.clientId;
+    const rotated = await t.request('POST', `/admin/api/clients/${id}/rotate-secret`, undefined, { authorization: adminHeaders.authorization });
+    await t.request('POST', `/admin/api/clients/${id}/suspend`, undefined, { authorization: adminHeaders.authorization });
+    await t.request('DELETE', `/admin/api/clients/${id}`, undefined, { authorization: 'Bearer a-wrong-guess' });
+    await t.request('DELETE', `/admin/api/clients/${id}`, undefined, { authorization: adminHeaders.authorization });
+    const registered = await t.request('POST', '/auth/register', { client_name: 'Self-registered', redirect_uris: ['https://self.example/cb'], token_endpoint_auth_method: 'none' },
+      { 'content-type': 'application/json', authorization: undefined });
+    assert.equal(registered.status, 201, registered.text);
+
+    const events = await eventsSince(start);
+    assert.deepEqual(events.map((e) => [code(e), e.outcome]), [
+      ['client-created', '0'], ['client-secret-rotated', '0'], ['client-updated', '0'], ['client-deleted', '4'], ['client-deleted', '0'], ['client-created', '0'],
+    ]);
+    const about = (e: Json) => e.entity.find((x: Json) => x.what?.identifier?.system === 'urn:firekeeper:client-id')?.what.identifier.value;
+    assert.deepEqual(events.map(about), [id, id, id, id, id, registered.json.client_id]);
+    assert.match(events[3].outcomeDesc, /^HTTP 401: invalid_token/);
+    for (const e of events) {
+      for (const secret of [SANDBOX_ADMIN_TOKEN, 'a-wrong-guess', created.json.clientSecret, rotated.json.clientSecret]) assert.equal(JSON.stringify(e).includes(secret), false);
+    }
+    // As FHIR: everything that happened to one app's registration.
+    const history = await t.request('GET', `/fhir/AuditEvent?entity:identifier=urn:firekeeper:client-id|${id}&_count=50`);
+    assert.equal(history.status, 200, history.text);
+    assert.equal(history.json.entry.length, 5);
+  });
 });

@@ -1,5 +1,6 @@
 // Auditing of the authorization server: tokens issued, refreshed, introspected and revoked (every response of those
-// endpoints, refusals included), sign-ins that succeed or fail, and consents granted or revoked. Like the FHIR API,
+// endpoints, refusals included), sign-ins that succeed or fail, consents granted or revoked, and every request to the
+// app registry (admin API and dynamic registration). Like the FHIR API,
 // a response waits for its record's commit, and is replaced by a bare `server_error` if that fails: a token is never
 // handed out unrecorded. Records carry ids only (client_id, user id, jti): never a token, secret or password.
 import { randomUUID } from 'node:crypto';
@@ -20,6 +21,8 @@ export interface AuthAuditDetails {
   jti?: string;
   /** Patient ids (the launch context), not references. */
   patient?: string;
+  /** The app whose registration the event is about (admin API, dynamic registration). */
+  subjectClientId?: string;
 }
 
 /** The FHIR base, so that absolute fhirUser URLs can be stored as relative references. */
@@ -58,19 +61,21 @@ export function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRequest,
     patients: d.patient ? [`Patient/${d.patient}`] : [],
     ...(d.scope ? { scope: d.scope } : {}),
     ...(d.jti ? { jti: d.jti } : {}),
+    ...(d.subjectClientId ? { subjectClientId: d.subjectClientId } : {}),
   });
 }
 
 /**
  * Audits every response of an OAuth endpoint plugin (token, introspection, revocation): the handler sets
- * `request.authAudit` with what it learned; a refused request is recorded as the `fallback` event with the error.
+ * `request.authAudit` with what it learned; a request it did not set it for (a refusal) is recorded as `fallback`
+ * says, with the error.
  */
-export function installOAuthAudit(app: FastifyInstance, opts: AuthAuditOptions, fallback: (request: FastifyRequest) => AuthEvent): void {
+export function installOAuthAudit(app: FastifyInstance, opts: AuthAuditOptions, fallback: (request: FastifyRequest) => AuthAuditDetails): void {
   app.decorateRequest('authAudit', null);
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.method === 'OPTIONS') return payload; // CORS preflight: no credentials, nothing happens
     reply.header('X-Request-Id', request.id);
-    const details = request.authAudit ?? { event: fallback(request) };
+    const details = request.authAudit ?? fallback(request);
     try {
       await recordAuthEvent(opts, request, reply.statusCode, details, reply.statusCode >= 400 ? oauthError(payload) : undefined);
       return payload;

@@ -2,15 +2,19 @@
 // tokens; every error path answers with the exact OAuth error and changes nothing; secrets are shown once only.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { testApp, type TestApp, type TestResponse } from '../test-support/app.ts';
 import { SANDBOX_ADMIN_TOKEN } from '../config.ts';
 import type { Database } from '../store/database.ts';
+import { AuditLog } from '../audit/audit-log.ts';
 import { adminApi, ADMIN_API_PREFIX } from './admin-api.ts';
 import { verifySecret } from './secret-hash.ts';
 import { clientSecretHash, getClient, listClients } from './clients/client-store.ts';
+
+/** The audit options of an admin API registered on its own (outside buildApp, which also makes request ids UUIDs: they are AuditEvent ids). */
+const auditTo = (db: Database) => ({ audit: new AuditLog(db, { source: { baseUrl: 'http://firekeeper.test' } }), fhirBase: 'http://firekeeper.test/fhir' });
 
 let t: TestApp;
 before(async () => {
@@ -73,8 +77,8 @@ describe('admin API authentication', () => {
 
   it('a configured token replaces the development one', async () => {
     const token = 'c0nfigured-admin-token-0123456789abcdef';
-    const app = Fastify();
-    await app.register(adminApi, { prefix: API, db: t.db, adminToken: token });
+    const app = Fastify({ genReqId: () => randomUUID() });
+    await app.register(adminApi, { prefix: API, db: t.db, adminToken: token, ...auditTo(t.db) });
     const get = (tok: string) => app.inject({ method: 'GET', url: `${API}/clients`, headers: { authorization: `Bearer ${tok}` } });
     assert.equal((await get(token)).statusCode, 200);
     assert.equal((await get(SANDBOX_ADMIN_TOKEN)).statusCode, 401);
@@ -261,8 +265,8 @@ describe('admin API: failures reveal nothing', () => {
       engine: 'pglite', close: async () => {}, transaction: () => Promise.reject(new Error('boom: connection to 10.0.0.5 lost')),
       query: () => Promise.reject(new Error('boom: connection to 10.0.0.5 lost')),
     };
-    const app = Fastify();
-    await app.register(adminApi, { prefix: API, db: broken, adminToken: SANDBOX_ADMIN_TOKEN });
+    const app = Fastify({ genReqId: () => randomUUID() });
+    await app.register(adminApi, { prefix: API, db: broken, adminToken: SANDBOX_ADMIN_TOKEN, ...auditTo(broken) });
     const res = await app.inject({ method: 'GET', url: `${API}/clients`, headers: { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` } });
     assert.equal(res.statusCode, 500);
     assert.deepEqual(res.json(), { error: 'server_error', error_description: 'internal error' });
@@ -272,8 +276,8 @@ describe('admin API: failures reveal nothing', () => {
   it('neither the admin token nor a client secret reaches the log, even at debug level', async () => {
     let log = '';
     const stream = new Writable({ write(chunk, _enc, done) { log += String(chunk); done(); } });
-    const app: FastifyInstance = Fastify({ logger: { level: 'debug', stream } }) as unknown as FastifyInstance;
-    await app.register(adminApi, { prefix: API, db: t.db, adminToken: SANDBOX_ADMIN_TOKEN });
+    const app: FastifyInstance = Fastify({ logger: { level: 'debug', stream }, genReqId: () => randomUUID() }) as unknown as FastifyInstance;
+    await app.register(adminApi, { prefix: API, db: t.db, adminToken: SANDBOX_ADMIN_TOKEN, ...auditTo(t.db) });
     const headers = { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}`, 'content-type': 'application/json' };
     const created = (await app.inject({ method: 'POST', url: `${API}/clients`, headers, payload: JSON.stringify(SYMMETRIC_APP) })).json();
     const rotated = (await app.inject({ method: 'POST', url: `${API}/clients/${created.clientId}/rotate-secret`, headers: { authorization: headers.authorization } })).json();

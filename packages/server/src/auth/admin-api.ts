@@ -5,6 +5,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../store/database.ts';
+import type { AuthEvent } from '../audit/audit-event.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { installOAuthAudit, type AuthAuditDetails } from '../audit/auth-audit.ts';
 import { OAuthError } from './oauth-errors.ts';
 import { installOAuthErrorHandler } from './oauth-error-handler.ts';
 import { bearerToken, challenge } from './bearer.ts';
@@ -22,6 +25,8 @@ export const ADMIN_REALM = 'firekeeper-admin';
 export interface AdminApiOptions {
   db: Database;
   adminToken: string;
+  audit: AuditLog;
+  fhirBase: string;
   /** Injectable clock, for tests. */
   now?: () => Date;
 }
@@ -41,6 +46,8 @@ const notFound = (id: string) => new OAuthError('invalid_client', `unknown clien
 export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Promise<void> {
   const now = opts.now ?? (() => new Date());
   installOAuthErrorHandler(app, { name: 'admin API', realm: ADMIN_REALM, bodyErrorCode: 'invalid_request' });
+  // Every request is audited, refusals (a wrong admin token) included; the app concerned is the object of the event.
+  installOAuthAudit(app, { audit: opts.audit, fhirBase: opts.fhirBase }, adminAuditDetails);
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('Cache-Control', 'no-store');
@@ -65,6 +72,7 @@ export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Pro
   app.post('/clients', async (request, reply) => {
     const { client, secret } = await registerClient(opts.db, clientInputFromJson(request.body), now());
     request.log.info({ clientId: client.clientId, type: client.type }, 'admin API: client registered');
+    request.authAudit = { event: 'client-created', subjectClientId: client.clientId };
     return reply.code(201).send(secret === undefined ? client : { ...client, clientSecret: secret });
   });
 
@@ -120,6 +128,18 @@ export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Pro
     request.log.info({ expiresAt: issued.expiresAt }, 'admin API: initial access token issued');
     return reply.code(201).send(issued);
   });
+}
+
+/** The audit event of an admin API request, from its route; the app is the one in the path, when it is well formed. */
+function adminAuditDetails(request: FastifyRequest): AuthAuditDetails {
+  const route = request.routeOptions.url ?? '';
+  const id = (request.params as { id?: string } | undefined)?.id;
+  const event: AuthEvent = request.method === 'GET' ? 'admin-read'
+    : route.endsWith('/rotate-secret') ? 'client-secret-rotated'
+      : route.endsWith('/initial-access-tokens') ? 'initial-access-token-issued'
+        : request.method === 'DELETE' ? 'client-deleted'
+          : route.endsWith('/clients') ? 'client-created' : 'client-updated';
+  return { event, ...(id !== undefined && CLIENT_ID.test(id) ? { subjectClientId: id } : {}) };
 }
 
 function clientId(id: string): string {

@@ -30,7 +30,7 @@ const CLAIMS = ['scope', 'client_id', 'sub', 'exp', 'iat', 'iss', 'aud', 'jti', 
 export async function introspectionEndpoint(app: FastifyInstance, opts: IntrospectionOptions): Promise<void> {
   const { db, verifier, baseUrl } = opts;
   registerFormParser(app);
-  installOAuthAudit(app, { audit: opts.audit, fhirBase: `${baseUrl}/fhir` }, () => 'token-introspected');
+  installOAuthAudit(app, { audit: opts.audit, fhirBase: `${baseUrl}/fhir` }, () => ({ event: 'token-introspected' }));
   installOAuthErrorHandler(app, { name: 'introspection endpoint', realm: 'firekeeper', bodyErrorCode: 'invalid_request', bodyType: 'application/x-www-form-urlencoded' });
 
   app.post(INTROSPECTION_PATH, async (request, reply) => {

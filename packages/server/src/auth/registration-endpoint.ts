@@ -3,6 +3,8 @@
 // §3, issued by the admin API), which registers it `active` at once and is then used up.
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../store/database.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { installOAuthAudit } from '../audit/auth-audit.ts';
 import { OAuthError } from './oauth-errors.ts';
 import { installOAuthErrorHandler } from './oauth-error-handler.ts';
 import { bearerToken } from './bearer.ts';
@@ -15,6 +17,8 @@ export const REGISTRATION_REALM = 'firekeeper-registration';
 
 export interface RegistrationEndpointOptions {
   db: Database;
+  audit: AuditLog;
+  fhirBase: string;
   /** Injectable clock, for tests. */
   now?: () => Date;
 }
@@ -25,6 +29,7 @@ export async function registrationEndpoint(app: FastifyInstance, opts: Registrat
   const clock = opts.now ?? (() => new Date());
   // RFC 7591 §3.2.2: registration errors are 400 JSON; a bad initial access token is answered as RFC 6750 §3.1 says.
   installOAuthErrorHandler(app, { name: 'registration endpoint', realm: REGISTRATION_REALM, bodyErrorCode: 'invalid_client_metadata' });
+  installOAuthAudit(app, { audit: opts.audit, fhirBase: opts.fhirBase }, () => ({ event: 'client-created' }));
 
   app.post(REGISTRATION_PATH, async (request, reply) => {
     const now = clock();
@@ -44,6 +49,7 @@ export async function registrationEndpoint(app: FastifyInstance, opts: Registrat
         return registered;
       });
     request.log.info({ clientId: client.clientId, type: client.type, status: client.status }, 'client registered (RFC 7591)');
+    request.authAudit = { event: 'client-created', subjectClientId: client.clientId };
     // §3.2.1: 201 with the client information; the secret is in this response only.
     return reply.code(201).header('Cache-Control', 'no-store').header('Pragma', 'no-cache').send(registrationResponse(client, now, secret));
   });

@@ -29,7 +29,7 @@ const notYours = () => new OAuthError('unauthorized_client', 'the token was issu
 export async function revocationEndpoint(app: FastifyInstance, opts: RevocationOptions): Promise<void> {
   const { db, verifier, revocations } = opts;
   registerFormParser(app);
-  installOAuthAudit(app, { audit: opts.audit, fhirBase: `${opts.baseUrl}/fhir` }, () => 'token-revoked');
+  installOAuthAudit(app, { audit: opts.audit, fhirBase: `${opts.baseUrl}/fhir` }, () => ({ event: 'token-revoked' }));
   installOAuthErrorHandler(app, { name: 'revocation endpoint', realm: 'firekeeper', bodyErrorCode: 'invalid_request', bodyType: 'application/x-www-form-urlencoded' });
 
   app.post(REVOCATION_PATH, async (request, reply) => {

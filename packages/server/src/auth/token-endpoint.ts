@@ -44,7 +44,7 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
   registerFormParser(app);
   // Every response is audited: a refused refresh as token-refreshed, any other refusal as token-issued.
   installOAuthAudit(app, { audit: opts.audit, fhirBase }, (request) =>
-    (request.body instanceof URLSearchParams && request.body.get('grant_type') === 'refresh_token' ? 'token-refreshed' : 'token-issued'));
+    ({ event: request.body instanceof URLSearchParams && request.body.get('grant_type') === 'refresh_token' ? 'token-refreshed' : 'token-issued' }));
   installOAuthErrorHandler(app, { name: 'token endpoint', realm: 'firekeeper', bodyErrorCode: 'invalid_request', bodyType: 'application/x-www-form-urlencoded' });
 
   // CORS preflight: allowed for origins registered by an active client (the POST then checks that client's own list).

@@ -2,7 +2,7 @@
 // Pure and synchronous: it runs inside every write transaction.
 // @see http://hl7.org/fhir/R4/search.html
 import fhirpath from 'fhirpath';
-import { compiledParamsFor, indexesReferenceIdentifiers, isResourceType, patientCompartmentParams, type CompiledParam } from './search-parameters.ts';
+import { compiledParamsFor, indexesReferenceIdentifiers, isRequestIdIdentifier, isResourceType, patientCompartmentParams, type CompiledParam } from './search-parameters.ts';
 
 export interface IndexRows {
   token: { p: string; system: string | null; code: string | null; text: string | null }[];
@@ -163,7 +163,7 @@ function reference(type: string | null, v: unknown): Omit<Row<'reference'>, 'p'>
 
 /** A Reference's logical identifier (R4 references.html#logical), searched with `:identifier` as a token. */
 function referenceIdentifier(type: string | null, v: unknown): { system: string | null; value: string; type: string | null } | null {
-  if (type !== 'Reference' || !isObj(v) || !isObj(v.identifier)) return null;
+  if (type !== 'Reference' || !isObj(v) || !isObj(v.identifier) || isRequestIdIdentifier(v.identifier.type)) return null;
   const value = str(v.identifier.value);
   return value === null ? null : { system: str(v.identifier.system), value, type: str(v.type) };
 }

@@ -227,12 +227,20 @@ export function isInPatientCompartmentDefinition(resourceType: string): boolean 
 }
 
 // Reference parameters whose Reference.identifier values are not indexed (so `:identifier` is not supported on them).
-// An AuditEvent's entity identifier is the request id, which is also the AuditEvent's own id (search `_id`), and
-// its source is this server: a row for each on every audited request would cost about 15% of a read's throughput
-// (docs/benchmarks.md, 2026-11-22) and find nothing that another parameter cannot.
-const UNINDEXED_IDENTIFIERS = new Set(['AuditEvent.entity', 'AuditEvent.source']);
+// An AuditEvent's source is this server: a row on every audited request that finds nothing `site` cannot.
+// (Also not indexed, on any parameter: a BALP X-Request-Id identifier, which is the AuditEvent's own id: search `_id`.
+// Together they would cost about 15% of a read's throughput; docs/benchmarks.md, 2026-11-22.)
+const UNINDEXED_IDENTIFIERS = new Set(['AuditEvent.source']);
 
 /** Whether `key`'s (a reference parameter's) Reference.identifier values are indexed for `:identifier`. */
 export function indexesReferenceIdentifiers(key: string): boolean {
   return !UNINDEXED_IDENTIFIERS.has(key);
+}
+
+const BALP_ENTITY_TYPE = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType';
+
+/** A BALP transaction identifier (X-Request-Id): the AuditEvent's own id, so never indexed as a reference identifier. */
+export function isRequestIdIdentifier(identifierType: unknown): boolean {
+  const codings = (identifierType as { coding?: { system?: unknown; code?: unknown }[] } | undefined)?.coding;
+  return Array.isArray(codings) && codings.some((c) => c?.system === BALP_ENTITY_TYPE && c.code === 'XrequestId');
 }
