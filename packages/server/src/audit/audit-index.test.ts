@@ -49,20 +49,4 @@ describe('auditIndexRows', () => {
     const event = buildAuditEvent({ ...records()[0]!, kind: 'rest', interaction: 'read', actor: { fhirUser: 'Patient/me' }, patients: ['Patient/p-1'] }, SOURCE);
     assert.deepEqual(auditIndexRows(event).compartments.sort(), ['Patient/me', 'Patient/p-1']);
   });
-
-  it('is much cheaper than the general extractor', () => {
-    const events = records().map((r) => buildAuditEvent(r, SOURCE));
-    const time = (fn: () => void) => {
-      const start = performance.now();
-      for (let i = 0; i < 20; i++) fn();
-      return performance.now() - start;
-    };
-    time(() => events.forEach((e) => auditIndexRows(e)));
-    time(() => events.forEach((e) => extractIndexRows(e)));
-    const direct = time(() => events.forEach((e) => auditIndexRows(e)));
-    const general = time(() => events.forEach((e) => extractIndexRows(e)));
-    const n = events.length * 20;
-    console.log(`index rows per AuditEvent: direct ${((direct * 1000) / n).toFixed(1)} µs, extractIndexRows ${((general * 1000) / n).toFixed(1)} µs`);
-    assert.ok(direct * 3 < general, `direct ${direct} ms vs general ${general} ms`);
-  });
 });
