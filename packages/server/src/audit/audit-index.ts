@@ -1,18 +1,16 @@
 // The search index rows of an AuditEvent built by audit-event.ts, computed straight from its known shape.
-// The general extractor (fhir/index-extract.ts) evaluates all 22 AuditEvent search parameters' FHIRPath
-// expressions: ~90 µs per event, as much as a whole read request. This takes a few µs; audit-index.test.ts checks
+// The general extractor (fhir/index-extract.ts) evaluates every indexed AuditEvent search parameter's FHIRPath
+// expression: ~90 µs per event, as much as a whole read request. This takes a few µs; audit-index.test.ts checks
 // that it yields exactly the extractor's rows (and compartments) for every kind of record the builder makes.
 // @see http://hl7.org/fhir/R4/auditevent.html#search
 import { dateRange, normalizeString, parseReference, type IndexRows } from '../fhir/index-extract.ts';
-import { indexesReferenceIdentifiers, isRequestIdIdentifier } from '../fhir/search-parameters.ts';
+import { indexesReferenceIdentifier } from '../fhir/search-parameters.ts';
 import type { AuditEventResource, Coding } from './audit-event.ts';
 
 type Who = { reference?: string; identifier?: { system?: string; value?: string; type?: unknown } };
-type Agent = { who?: Who; altId?: string; name?: string; policy?: string[]; network?: { address?: string } };
-type Entity = { what?: Who; type?: Coding; role?: Coding };
 type Shape = {
   action?: string; outcome?: string; recorded: string; type?: Coding; subtype?: Coding[];
-  agent?: Agent[]; entity?: Entity[]; source?: { site?: string };
+  agent?: { who?: Who }[]; entity?: { what?: Who }[];
 };
 
 class Rows<T extends object> {
@@ -28,7 +26,7 @@ class Rows<T extends object> {
 
 const P = (code: string) => `AuditEvent.${code}`;
 
-// Most normalised strings are the same few displays and addresses: remember them (bounded).
+// Most normalised strings are the same few displays: remember them (bounded).
 const normalised = new Map<string, string>();
 function norm(s: string): string {
   let n = normalised.get(s);
@@ -43,19 +41,18 @@ function norm(s: string): string {
 export function auditIndexRows(event: AuditEventResource): IndexRows {
   const e = event as unknown as Shape;
   const token = new Rows<IndexRows['token'][number]>();
-  const string = new Rows<IndexRows['string'][number]>();
   const reference = new Rows<IndexRows['reference'][number]>();
-  const uri = new Rows<IndexRows['uri'][number]>();
   const compartments = new Set<string>();
   const code = (p: string, value: string | undefined) => value && token.add({ p: P(p), system: null, code: value, text: null });
   const coding = (p: string, c: Coding | undefined) => {
     if (c && (c.code || c.system)) token.add({ p: P(p), system: c.system || null, code: c.code || null, text: c.display ? norm(c.display) : null });
   };
   // `agent` and `entity` also index a logical reference's identifier, for `:identifier` (the app:
-  // urn:firekeeper:client-id|…), except the X-Request-Id one (search-parameters.ts); `patient` has a resolve() filter.
+  // urn:firekeeper:client-id|…), except the X-Request-Id one and the server's own (search-parameters.ts);
+  // `patient` has a resolve() filter.
   const ref = (p: string, who: Who | undefined) => {
     const id = who?.identifier;
-    if (id?.value && indexesReferenceIdentifiers(P(p)) && !isRequestIdIdentifier(id.type)) {
+    if (id?.value && indexesReferenceIdentifier(P(p), id)) {
       token.add({ p: P(p), system: id.system || null, code: id.value, text: null });
     }
     const value = who?.reference;
@@ -69,31 +66,19 @@ export function auditIndexRows(event: AuditEventResource): IndexRows {
 
   code('action', e.action);
   code('outcome', e.outcome);
-  code('site', e.source?.site);
   coding('type', e.type);
   for (const s of e.subtype ?? []) coding('subtype', s);
-  for (const a of e.agent ?? []) {
-    const address = a.network?.address;
-    if (address) string.add({ p: P('address'), norm: norm(address), exact: address });
-    ref('agent', a.who);
-    if (a.name) string.add({ p: P('agent-name'), norm: norm(a.name), exact: a.name });
-    code('altid', a.altId);
-    for (const policy of a.policy ?? []) uri.add({ p: P('policy'), value: policy });
-  }
-  for (const en of e.entity ?? []) {
-    ref('entity', en.what);
-    coding('entity-role', en.role);
-    coding('entity-type', en.type);
-  }
+  for (const a of e.agent ?? []) ref('agent', a.who);
+  for (const en of e.entity ?? []) ref('entity', en.what);
   const date = dateRange(e.recorded);
   return {
     token: token.rows,
-    string: string.rows.filter((r) => r.norm !== ''),
+    string: [],
     reference: reference.rows,
     date: date ? [{ p: P('date'), ...date }] : [],
     number: [],
     quantity: [],
-    uri: uri.rows,
+    uri: [],
     compartments: [...compartments],
   };
 }

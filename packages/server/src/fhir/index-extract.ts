@@ -2,7 +2,7 @@
 // Pure and synchronous: it runs inside every write transaction.
 // @see http://hl7.org/fhir/R4/search.html
 import fhirpath from 'fhirpath';
-import { compiledParamsFor, indexesReferenceIdentifiers, isRequestIdIdentifier, isResourceType, patientCompartmentParams, type CompiledParam } from './search-parameters.ts';
+import { compiledParamsFor, indexesReferenceIdentifier, isResourceType, patientCompartmentParams, type CompiledParam } from './search-parameters.ts';
 
 export interface IndexRows {
   token: { p: string; system: string | null; code: string | null; text: string | null }[];
@@ -162,8 +162,8 @@ function reference(type: string | null, v: unknown): Omit<Row<'reference'>, 'p'>
 }
 
 /** A Reference's logical identifier (R4 references.html#logical), searched with `:identifier` as a token. */
-function referenceIdentifier(type: string | null, v: unknown): { system: string | null; value: string; type: string | null } | null {
-  if (type !== 'Reference' || !isObj(v) || !isObj(v.identifier) || isRequestIdIdentifier(v.identifier.type)) return null;
+function referenceIdentifier(p: string, type: string | null, v: unknown): { system: string | null; value: string; type: string | null } | null {
+  if (type !== 'Reference' || !isObj(v) || !isObj(v.identifier) || !indexesReferenceIdentifier(p, v.identifier)) return null;
   const value = str(v.identifier.value);
   return value === null ? null : { system: str(v.identifier.system), value, type: str(v.type) };
 }
@@ -270,8 +270,8 @@ export function extractIndexRows(resource: { resourceType: string; id?: string; 
         case 'reference': {
           // `param:identifier=system|value` (R4 search §3.1.1.4.12) matches token rows under the reference
           // parameter's own key: a parameter has one type, so they cannot be mistaken for another parameter's.
-          const id = referenceIdentifier(type, value);
-          if (id && indexesReferenceIdentifiers(p) && (!param.onlyTargets || param.onlyTargets.has(id.type ?? ''))) {
+          const id = referenceIdentifier(p, type, value);
+          if (id && (!param.onlyTargets || param.onlyTargets.has(id.type ?? ''))) {
             token.add({ p, system: id.system, code: id.value, text: null });
           }
           const r = reference(type, value);

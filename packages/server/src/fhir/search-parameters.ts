@@ -52,6 +52,13 @@ const INDEXED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', '
 // (R4 search.html#all).
 const EXCLUDED_CODES = new Set(['_id', '_lastUpdated', '_text', '_content', '_list', '_query', '_has', '_type', '_filter']);
 const BASE_TYPES = ['Resource', 'DomainResource'];
+// AuditEvent parameters that are not indexed, so not searchable (nor in the CapabilityStatement): every audited
+// request writes an AuditEvent, and each index row is a cost on every response (docs/benchmarks.md, 2026-11-22, 23:00 UTC). The
+// trail stays searchable by what an investigation asks: patient, agent (the user; `:identifier` the app), entity,
+// date, type, subtype, action and outcome (and `_id`, the request id). These find nothing those cannot, or name the
+// server itself (address and site of the source; the roles and entity types that every event of a kind shares).
+const UNINDEXED_PARAMS = new Set(['address', 'agent-name', 'agent-role', 'altid', 'entity-name', 'entity-role', 'entity-type', 'policy', 'site']
+  .map((code) => `AuditEvent.${code}`));
 
 /**
  * Every concrete R4 resource type: the types whose ancestry in the fhirpath.js R4 model reaches Resource. This is
@@ -161,7 +168,7 @@ function loadSearchParameters(): string[] {
     const types = isBase ? RESOURCE_TYPES : sp.base.filter(isResourceType);
     for (const type of types) {
       const parts = partsForType(sp.expression, type, isBase ? BASE_TYPES : [type]);
-      if (parts.length === 0) continue;
+      if (parts.length === 0 || UNINDEXED_PARAMS.has(`${type}.${sp.code}`)) continue;
       const resolveTypes = new Set<string>();
       const expression = parts.map((p) => rewritePart(p, resolveTypes)).join(' | ');
       const def: SearchParamDef = {
@@ -227,9 +234,7 @@ export function isInPatientCompartmentDefinition(resourceType: string): boolean 
 }
 
 // Reference parameters whose Reference.identifier values are not indexed (so `:identifier` is not supported on them).
-// An AuditEvent's source is this server: a row on every audited request that finds nothing `site` cannot.
-// (Also not indexed, on any parameter: a BALP X-Request-Id identifier, which is the AuditEvent's own id: search `_id`.
-// Together they would cost about 15% of a read's throughput; docs/benchmarks.md, 2026-11-22.)
+// An AuditEvent's source is this server: a row on every audited request that finds nothing `_id` cannot.
 const UNINDEXED_IDENTIFIERS = new Set(['AuditEvent.source']);
 
 /** Whether `key`'s (a reference parameter's) Reference.identifier values are indexed for `:identifier`. */
@@ -238,9 +243,17 @@ export function indexesReferenceIdentifiers(key: string): boolean {
 }
 
 const BALP_ENTITY_TYPE = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType';
+const URI_SYSTEM = 'urn:ietf:rfc:3986';
 
-/** A BALP transaction identifier (X-Request-Id): the AuditEvent's own id, so never indexed as a reference identifier. */
-export function isRequestIdIdentifier(identifierType: unknown): boolean {
-  const codings = (identifierType as { coding?: { system?: unknown; code?: unknown }[] } | undefined)?.coding;
-  return Array.isArray(codings) && codings.some((c) => c?.system === BALP_ENTITY_TYPE && c.code === 'XrequestId');
+/**
+ * Whether one Reference.identifier under reference parameter `key` gets an index row. Never a BALP transaction
+ * identifier (X-Request-Id), which is the AuditEvent's own id (search `_id`); and not an AuditEvent agent or entity
+ * named by URL, which is this server on every event (its agent) and would find them all. Each such row cost about 4%
+ * of a read's throughput (docs/benchmarks.md, 2026-11-22).
+ */
+export function indexesReferenceIdentifier(key: string, identifier: { system?: unknown; type?: unknown }): boolean {
+  if (!indexesReferenceIdentifiers(key)) return false;
+  const codings = (identifier.type as { coding?: { system?: unknown; code?: unknown }[] } | undefined)?.coding;
+  if (Array.isArray(codings) && codings.some((c) => c?.system === BALP_ENTITY_TYPE && c.code === 'XrequestId')) return false;
+  return !(key.startsWith('AuditEvent.') && identifier.system === URI_SYSTEM);
 }
