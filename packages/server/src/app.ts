@@ -16,6 +16,7 @@ import { VERSION } from './version.ts';
 import { ensureSigningKeys } from './auth/signing-keys.ts';
 import { jwksEndpoint } from './auth/jwks-endpoint.ts';
 import { tokenEndpoint } from './auth/token-endpoint.ts';
+import { launchApi } from './ehr/launch-api.ts';
 import { adminApi, ADMIN_API_PREFIX } from './auth/admin-api.ts';
 import { registrationEndpoint } from './auth/registration-endpoint.ts';
 import { KeyRing } from './auth/key-ring.ts';
@@ -97,6 +98,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   await app.register(userinfoEndpoint, { db, verifier, fhirBase });
   await app.register(registrationEndpoint, { db, audit, fhirBase });
   await app.register(adminApi, { prefix: ADMIN_API_PREFIX, db, adminToken: config.adminToken, audit, fhirBase });
+  await app.register(launchApi, { db, sessions, adminToken: config.adminToken, fhirBase, audit: authAudit });
   app.get('/', async () => ({ name: 'Firekeeper', fhir: fhirBase, metadata: `${fhirBase}/metadata` }));
   return app;
 }

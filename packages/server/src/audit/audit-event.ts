@@ -11,7 +11,8 @@ export type RestInteraction =
 export type AuthEvent =
   | 'token-issued' | 'token-refreshed' | 'token-introspected' | 'token-revoked'
   | 'login-success' | 'login-failure' | 'consent-granted' | 'consent-revoked'
-  | 'client-created' | 'client-updated' | 'client-secret-rotated' | 'client-deleted' | 'initial-access-token-issued' | 'admin-read';
+  | 'client-created' | 'client-updated' | 'client-secret-rotated' | 'client-deleted' | 'initial-access-token-issued' | 'admin-read'
+  | 'launch-created';
 
 /** Who acted: the signed-in user (if any), through which app, from where. */
 export interface AuditActor {
@@ -87,6 +88,7 @@ const REST_TYPE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit
 const USER_AUTHENTICATION: Coding = { system: DCM, code: '110114', display: 'User Authentication' };
 const SECURITY_ALERT: Coding = { system: DCM, code: '110113', display: 'Security Alert' };
 const LOGIN: Coding = { system: DCM, code: '110122', display: 'Login' };
+const APPLICATION_ACTIVITY: Coding = { system: DCM, code: '110100', display: 'Application Activity' };
 // BALP agent types: the client is the Source Role ID when data flows to the server (query parameters, a created
 // resource) and the Destination Role ID when it flows back (a read); the user is the information recipient.
 const SOURCE_ROLE: Coding = { system: DCM, code: '110153', display: 'Source Role ID' };
@@ -129,6 +131,8 @@ const AUTH_EVENTS: Record<AuthEvent, { type: Coding; display: string; action: 'C
   'client-deleted': { type: SECURITY_ALERT, display: 'App registration deleted', action: 'D' },
   'initial-access-token-issued': { type: SECURITY_ALERT, display: 'Initial access token issued', action: 'C' },
   'admin-read': { type: SECURITY_ALERT, display: 'App registry read through the admin API', action: 'R' },
+  // An EHR launch record: the app is about to be started in a patient's context (POST /launch).
+  'launch-created': { type: APPLICATION_ACTIVITY, display: 'EHR launch created', action: 'C' },
 };
 
 /** R4 valueset-audit-event-outcome: 0 success, 4 minor failure (a 4xx), 8 serious failure (a 5xx). */

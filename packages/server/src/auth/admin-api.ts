@@ -11,7 +11,7 @@ import { installOAuthAudit, type AuthAuditDetails } from '../audit/auth-audit.ts
 import { OAuthError } from './oauth-errors.ts';
 import { installOAuthErrorHandler } from './oauth-error-handler.ts';
 import { bearerToken, challenge } from './bearer.ts';
-import { clientInputFromJson, clientPatchFromJson, jsonObject } from './clients/client-json.ts';
+import { CLIENT_ID, clientInputFromJson, clientPatchFromJson, jsonObject } from './clients/client-json.ts';
 import {
   approveClient, deleteClient, getClient, listClients, registerClient, rotateClientSecret, setClientStatus, updateClient, type Client,
 } from './clients/client-store.ts';
@@ -37,8 +37,6 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
 export function matchesAdminToken(presented: string, adminToken: string): boolean {
   return timingSafeEqual(sha256(presented), sha256(adminToken));
 }
-// Client ids are UUIDs (registerClient); this also admits readable ids that other tools may assign.
-const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const MAX_DESCRIPTION = 500;
 
 const notFound = (id: string) => new OAuthError('invalid_client', `unknown client ${id}`, 404);

@@ -9,6 +9,9 @@ export type JsonObject = Record<string, unknown>;
 export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The request body as a JSON object; an absent body counts as `{}` where `optional`. */
+// Client ids are UUIDs (registerClient); this also admits readable ids that other tools may assign.
+export const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+
 export function jsonObject(body: unknown, optional = false): JsonObject {
   if (body === undefined && optional) return {};
   if (!isObject(body)) throw new OAuthError('invalid_request', 'the request body must be a JSON object');

@@ -61,6 +61,11 @@ export async function getUser(q: Queryable, id: string): Promise<User | undefine
   return rows[0] && toUser(rows[0]);
 }
 
+export async function getUserByUsername(q: Queryable, username: string): Promise<User | undefined> {
+  const rows = await q.query<Row>(`SELECT ${COLUMNS} FROM users WHERE username = $1`, [normaliseUsername(username)]);
+  return rows[0] && toUser(rows[0]);
+}
+
 export async function listUsers(q: Queryable): Promise<User[]> {
   return (await q.query<Row>(`SELECT ${COLUMNS} FROM users ORDER BY username`)).map(toUser);
 }

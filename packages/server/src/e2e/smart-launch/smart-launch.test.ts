@@ -10,7 +10,6 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { registerClient } from '../../auth/clients/client-store.ts';
 import { createUser, type User } from '../../auth/users/user-store.ts';
-import { createLaunch } from '../../auth/launch-store.ts';
 import { SANDBOX_ADMIN_TOKEN } from '../../config.ts';
 import { EHR_SCOPE, startFirekeeper, startSmartApp, type RunningFirekeeper, type SmartTestApp } from './support.ts';
 
@@ -190,14 +189,21 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
   });
 
   it('EHR launch: iss + launch id, discovery, sign-in as the launching user, consent; the token response carries the launch context and a verifiable id_token', async () => {
-    const clientId = await newClient();
+    const { client } = await registerClient(fk.db, { name: APP_NAME, type: 'public', redirectUris: [app.redirectUri], launchUrl: app.launchUrl(), scopes: REGISTERED_SCOPES });
+    const clientId = client.clientId;
     app.clientId = clientId; // the app's registration with this EHR: the launch URL is exactly what an EHR opens
-    const launchRecord = await createLaunch(fk.db, {
-      clientId, userId: doc.id,
-      context: { patient: 'sl-pat-1', encounter: 'sl-enc-1', need_patient_banner: false, intent: 'reconcile-medications' },
+    // The EHR launch API, over HTTP: the context stays on the server, the app gets iss and an opaque launch id.
+    const launchResponse = await fetch(`${fk.base}/launch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: clientId, user: doc.username, patient: 'sl-pat-1', encounter: 'sl-enc-1', need_patient_banner: false, intent: 'reconcile-medications' }),
     });
+    const launched = await launchResponse.json() as { launch: string; url: string };
+    assert.equal(launchResponse.status, 201, JSON.stringify(launched));
+    assert.equal(launched.url, app.launchUrl({ iss: fk.fhirBase, launch: launched.launch }));
+    const launchRecord = { id: launched.launch };
     const page = await newPage();
-    await page.goto(app.launchUrl({ iss: fk.fhirBase, launch: launchRecord.id }));
+    await page.goto(launched.url);
     const launch = [...app.launches.values()].find((l) => l.launch === launchRecord.id)!;
     assert.equal(launch.iss, fk.fhirBase);
     assert.equal(launch.authorizationEndpoint, `${fk.base}/auth/authorize`);
