@@ -5,9 +5,9 @@ import type {} from '@fastify/csrf-protection';
 import { describeScope } from '../access/scope-grammar.ts';
 import type { Database } from '../store/database.ts';
 import { html } from '../ui/html.ts';
-import { csrfField, sendPage } from '../ui/layout.ts';
+import { csrfField, installPageErrorHandler, sendPage } from '../ui/layout.ts';
 import { forgetApproval } from './approval-store.ts';
-import { errorPage, loginForm } from './authorize-pages.ts';
+import { loginForm } from './authorize-pages.ts';
 import { registerFormParser } from './form-body.ts';
 import { authorizedApps, revokeGrantsOf, type AuthorizedApp } from './grant-store.ts';
 import type { RevocationList } from './revocation-list.ts';
@@ -20,14 +20,7 @@ export const MANAGE_PATH = '/auth/manage';
 export async function manageEndpoint(app: FastifyInstance, opts: { db: Database; sessions: Sessions; revocations: RevocationList; audit: AuthAuditOptions }): Promise<void> {
   const { db, sessions, revocations, audit } = opts;
   registerFormParser(app);
-  app.setErrorHandler((err, request, reply) => {
-    const code = (err as { code?: string }).code;
-    if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET') {
-      return sendPage(reply, { title: 'Please try again', status: 403, body: errorPage('This form has expired or was not sent from this site. Reload the page and try again.') });
-    }
-    request.log.error({ err }, 'management page error');
-    return sendPage(reply, { title: 'Something went wrong', status: 500, body: errorPage('The server could not complete this request.') });
-  });
+  installPageErrorHandler(app, 'management page');
 
   app.get(MANAGE_PATH, async (request, reply) => {
     const session = await sessions.current(request);

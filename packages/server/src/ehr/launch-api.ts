@@ -19,9 +19,9 @@ import { matchesAdminToken } from '../auth/admin-api.ts';
 import type { Sessions } from '../auth/session.ts';
 import { getClient, type Client } from '../auth/clients/client-store.ts';
 import { CLIENT_ID } from '../auth/clients/client-json.ts';
-import { createLaunch, LAUNCH_LIFETIME_S } from '../auth/launch-store.ts';
+import { createLaunch, LAUNCH_LIFETIME_S, type Launch, type LaunchContextRecord } from '../auth/launch-store.ts';
 import { getUserByUsername, type User } from '../auth/users/user-store.ts';
-import { parseLaunchRequest, type LaunchRequest } from './launch-request.ts';
+import { parseLaunchRequest } from './launch-request.ts';
 
 export const LAUNCH_API_PATH = '/launch';
 const REALM = 'firekeeper-launch';
@@ -50,16 +50,25 @@ export async function launchApi(app: FastifyInstance, opts: LaunchApiOptions): P
     if (input.user !== undefined && sessionUser) {
       throw new OAuthError('invalid_request', 'user: a signed-in user launches as themselves; only the admin credential names another user');
     }
-    const client = await launchableClient(opts.db, input.clientId);
-    await checkContext(opts.db, input);
     const user = sessionUser ?? (input.user === undefined ? undefined : await namedUser(opts.db, input.user));
-    const launch = await createLaunch(opts.db, { clientId: client.clientId, userId: user?.id ?? null, context: input.context });
-    request.authAudit = auditDetails(user, client.clientId, input.context.patient);
-    const url = new URL(client.launchUrl!);
-    url.searchParams.set('iss', opts.fhirBase);
-    url.searchParams.set('launch', launch.id);
-    return reply.code(201).send({ launch: launch.id, url: url.href, expires_in: LAUNCH_LIFETIME_S });
+    const launched = await startLaunch(opts.db, opts.fhirBase, { clientId: input.clientId, userId: user?.id ?? null, context: input.context });
+    request.authAudit = auditDetails(user, input.clientId, input.context.patient);
+    return reply.code(201).send({ launch: launched.launch, url: launched.url, expires_in: LAUNCH_LIFETIME_S });
   });
+}
+
+/**
+ * Checks the app and the context, stores the launch, and returns its id and the URL that starts the app: its
+ * registered launch URL with `iss` and `launch` added. Throws `invalid_request` naming what is wrong.
+ */
+export async function startLaunch(db: Database, fhirBase: string, l: Omit<Launch, 'id'>): Promise<{ launch: string; url: string }> {
+  const client = await launchableClient(db, l.clientId);
+  await checkContext(db, l.context);
+  const launch = await createLaunch(db, l);
+  const url = new URL(client.launchUrl!);
+  url.searchParams.set('iss', fhirBase);
+  url.searchParams.set('launch', launch.id);
+  return { launch: launch.id, url: url.href };
 }
 
 async function authenticate(request: FastifyRequest, opts: LaunchApiOptions): Promise<Launcher> {
@@ -77,20 +86,26 @@ async function authenticate(request: FastifyRequest, opts: LaunchApiOptions): Pr
   return { kind: 'session', user: session.user };
 }
 
-/** The app, which must be active, registered for the EHR launch (the `launch` scope and a launch URL), and interactive. */
+/** Why an app cannot be EHR-launched, or undefined when it can: active, interactive, with a launch URL and `launch`. */
+export function notLaunchable(client: Client): string | undefined {
+  if (client.status !== 'active') return `the app is ${client.status}, not active`;
+  if (!client.grantTypes.includes('authorization_code')) return 'a backend service cannot be launched';
+  if (!client.launchUrl) return 'the app has no launch URL';
+  if (!client.scopes.includes('launch')) return 'the app is not registered for the EHR launch (scope launch)';
+  return undefined;
+}
+
 async function launchableClient(db: Database, clientId: string): Promise<Client> {
   const client = await getClient(db, clientId);
   if (!client) throw new OAuthError('invalid_request', `client_id: no app ${clientId} is registered`);
-  if (client.status !== 'active') throw new OAuthError('invalid_request', `client_id: the app is ${client.status}, not active`);
-  if (!client.grantTypes.includes('authorization_code')) throw new OAuthError('invalid_request', 'client_id: a backend service cannot be launched');
-  if (!client.launchUrl) throw new OAuthError('invalid_request', 'client_id: the app has no launch URL');
-  if (!client.scopes.includes('launch')) throw new OAuthError('invalid_request', 'client_id: the app is not registered for the EHR launch (scope launch)');
+  const reason = notLaunchable(client);
+  if (reason) throw new OAuthError('invalid_request', `client_id: ${reason}`);
   return client;
 }
 
 /** The patient, encounter and fhirContext references must name current resources, and the encounter the patient's. */
-async function checkContext(db: Database, input: LaunchRequest): Promise<void> {
-  const { patient, encounter, fhirContext } = input.context;
+async function checkContext(db: Database, context: LaunchContextRecord): Promise<void> {
+  const { patient, encounter, fhirContext } = context;
   if (patient !== undefined && !(await exists(db, 'Patient', patient))) throw new OAuthError('invalid_request', `patient: no Patient/${patient}`);
   if (encounter !== undefined) {
     const rows = await db.query<{ compartments: string[] }>(`SELECT compartments FROM resources WHERE type = 'Encounter' AND id = $1 AND NOT deleted`, [encounter]);

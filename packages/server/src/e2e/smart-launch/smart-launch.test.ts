@@ -20,6 +20,29 @@ const APP_NAME = 'Growth Chart';
 const REGISTERED_SCOPES = ['openid', 'fhirUser', 'profile', 'launch', 'launch/patient', 'offline_access', 'patient/*.rs'];
 const LAB = 'patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
 
+/** A little history for Ada Quill's chart (the EHR screenshot): a problem, a medication, an allergy, vital signs. */
+function chartData(patient: string): (Record<string, unknown> & { resourceType: string; id: string })[] {
+  const subject = { reference: `Patient/${patient}` };
+  const vitals = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] };
+  const loinc = (code: string, display: string) => ({ coding: [{ system: 'http://loinc.org', code, display }] });
+  const days = ['2026-05-04', '2026-07-13', '2026-09-21', '2026-11-02'];
+  return [
+    { resourceType: 'Condition', id: 'sl-cond-1', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] }, code: { text: 'Essential hypertension' }, subject, onsetDateTime: '2019-03-02' },
+    { resourceType: 'MedicationRequest', id: 'sl-med-1', status: 'active', intent: 'order', medicationCodeableConcept: { text: 'Lisinopril 10 MG Oral Tablet' }, subject, authoredOn: '2026-05-04', dosageInstruction: [{ text: 'once daily' }] },
+    { resourceType: 'AllergyIntolerance', id: 'sl-allergy-1', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, code: { text: 'Penicillin' }, criticality: 'high', patient: subject },
+    ...days.flatMap((day, i) => [
+      {
+        resourceType: 'Observation', id: `sl-bp-${i}`, status: 'final', category: [vitals], code: loinc('85354-9', 'Blood pressure panel'), subject, effectiveDateTime: day,
+        component: [
+          { code: loinc('8480-6', 'Systolic blood pressure'), valueQuantity: { value: [148, 141, 136, 129][i], unit: 'mm[Hg]' } },
+          { code: loinc('8462-4', 'Diastolic blood pressure'), valueQuantity: { value: [94, 90, 86, 82][i], unit: 'mm[Hg]' } },
+        ],
+      },
+      { resourceType: 'Observation', id: `sl-hr-${i}`, status: 'final', category: [vitals], code: loinc('8867-4', 'Heart rate'), subject, effectiveDateTime: day, valueQuantity: { value: [78, 74, 71, 69][i], unit: '/min' } },
+    ]),
+  ];
+}
+
 function chromiumSkipReason(): string | false {
   if (existsSync(CHROMIUM)) return false;
   const reason = `SKIPPED: no chromium at ${CHROMIUM} (apt-get install chromium); the real-browser SMART launch tests need it`;
@@ -41,6 +64,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
       { resourceType: 'Patient', id: 'sl-pat-2', name: [{ given: ['Ben'], family: 'Rowe' }], gender: 'male', birthDate: '1981-03-04' },
       { resourceType: 'Practitioner', id: 'sl-doc', name: [{ given: ['Cara'], family: 'Doc' }] },
       { resourceType: 'Encounter', id: 'sl-enc-1', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: 'Patient/sl-pat-1' } },
+      ...chartData('sl-pat-1'),
     );
     doc = await createUser(fk.db, { username: 'doc', password: PASSWORD, name: 'Cara Doc', role: 'clinician', fhirUser: 'Practitioner/sl-doc' });
     app = await startSmartApp({ fhirBase: fk.fhirBase });
@@ -234,6 +258,40 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
 
     const read = await fetch(`${fk.fhirBase}/Encounter/sl-enc-1`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(read.status, 200);
+  });
+
+  it('EHR chart: a clinician opens a chart and launches an app from its Apps panel; the app runs in a new window on the same session', async () => {
+    const name = 'Vitals Viewer'; // its own name: other tests' apps are launchable too
+    const { client } = await registerClient(fk.db, { name, type: 'public', redirectUris: [app.redirectUri], launchUrl: app.launchUrl(), scopes: REGISTERED_SCOPES });
+    app.clientId = client.clientId;
+    const page = await newPage();
+    await page.goto(`${fk.base}/ehr`);
+    await page.getByLabel('Username').fill('doc');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Ada Quill' }).click();
+    await page.getByRole('region', { name: 'Patient' }).waitFor();
+    assert.match(await page.getByRole('region', { name: 'Patient' }).innerText(), /Ada Quill\s+female · \d+ years · born 1970-01-02/);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}ehr-chart.png`, fullPage: true });
+
+    await page.getByLabel('Encounter in context').selectOption('sl-enc-1');
+    const [appWindow] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: `Launch ${name}` }).click()]);
+    // Already signed in to Firekeeper: straight to consent, no second sign-in.
+    await appWindow.getByRole('heading', { name: `Allow ${name}?` }).waitFor();
+    await appWindow.getByRole('button', { name: 'Allow' }).click();
+    const callback = await backAtApp(appWindow);
+    const launch = [...app.launches.values()].find((l) => l.clientId === client.clientId && l.launch)!;
+    assert.equal(launch.iss, fk.fhirBase);
+    assert.equal(callback.searchParams.get('state'), launch.state);
+    const { status, json: tokens } = await app.exchange(callback.href);
+    assert.equal(status, 200, JSON.stringify(tokens));
+    assert.equal(tokens.patient, 'sl-pat-1');
+    assert.equal(tokens.encounter, 'sl-enc-1');
+    assert.equal(tokens.need_patient_banner, true, 'a new window has no EHR banner around it');
+    assert.equal(tokens.smart_style_url, `${fk.base}/ehr/smart-style.json`);
+    const style = await fetch(tokens.smart_style_url);
+    assert.equal(style.status, 200);
   });
 
   it('deny: the browser lands on the redirect URI with error=access_denied and the exact state, and no code', async () => {
