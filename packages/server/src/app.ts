@@ -27,6 +27,7 @@ import { AccessTokenVerifier } from './auth/access-token-verifier.ts';
 import { authorizeEndpoint } from './auth/authorize-endpoint.ts';
 import { Sessions } from './auth/session.ts';
 import { registerWeb } from './ui/web.ts';
+import { homePage } from './ui/home-page.ts';
 import { capabilitySecurity, openidConfigurationEndpoint, smartConfigurationEndpoint } from './auth/discovery.ts';
 import { introspectionEndpoint } from './auth/introspection-endpoint.ts';
 import { revocationEndpoint } from './auth/revocation-endpoint.ts';
@@ -103,6 +104,6 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   await app.register(launchApi, { db, sessions, adminToken: config.adminToken, fhirBase, audit: authAudit });
   const ehrFhir = new EhrFhir(app, keys, { issuer: config.baseUrl, fhirBase });
   await app.register(ehrRoutes, { db, sessions, audit: authAudit, fhir: ehrFhir, baseUrl: config.baseUrl, fhirBase });
-  app.get('/', async () => ({ name: 'Firekeeper', fhir: fhirBase, metadata: `${fhirBase}/metadata` }));
+  await app.register(homePage, { db, config, fhirBase });
   return app;
 }

@@ -25,6 +25,13 @@ export interface Config {
 
 /** The documented development admin token: sandbox mode only; production mode refuses to start with it. */
 export const SANDBOX_ADMIN_TOKEN = 'firekeeper-sandbox-admin';
+/** The sample accounts: published development passwords, shown at start-up and on the sandbox home page. */
+export const SANDBOX_CREDENTIALS = Object.freeze([
+  { username: 'clinician', password: 'sandbox-clinician', role: 'clinician' },
+  { username: 'patient', password: 'sandbox-patient', role: 'patient' },
+  { username: 'admin', password: 'sandbox-admin', role: 'admin' },
+] as const);
+
 /** Shortest admin token accepted in production mode. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 

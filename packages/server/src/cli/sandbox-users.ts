@@ -2,6 +2,7 @@
 // Patient) and an administrator. Their passwords are published development values, printed at start-up; production
 // mode creates no users.
 import type { Database } from '../store/database.ts';
+import { SANDBOX_CREDENTIALS } from '../config.ts';
 import { displayName } from '../auth/launch-pickers.ts';
 import { createUser, type NewUser } from '../auth/users/user-store.ts';
 
@@ -22,10 +23,11 @@ async function firstResource(db: Database, type: string): Promise<{ id: string; 
 export async function ensureSandboxUsers(db: Database): Promise<SandboxUser[]> {
   const practitioner = await firstResource(db, 'Practitioner');
   const patient = await firstResource(db, 'Patient');
+  const [clinician, patientUser, admin] = SANDBOX_CREDENTIALS;
   const wanted: NewUser[] = [
-    { username: 'clinician', password: 'sandbox-clinician', role: 'clinician', name: practitioner ? displayName(practitioner.name) : 'Sandbox Clinician', email: 'clinician@sandbox.firekeeper.test', ...(practitioner ? { fhirUser: `Practitioner/${practitioner.id}` } : {}) },
-    { username: 'patient', password: 'sandbox-patient', role: 'patient', name: patient ? displayName(patient.name) : 'Sandbox Patient', email: 'patient@sandbox.firekeeper.test', ...(patient ? { fhirUser: `Patient/${patient.id}` } : {}) },
-    { username: 'admin', password: 'sandbox-admin', role: 'admin', name: 'Sandbox Administrator' },
+    { ...clinician, name: practitioner ? displayName(practitioner.name) : 'Sandbox Clinician', email: 'clinician@sandbox.firekeeper.test', ...(practitioner ? { fhirUser: `Practitioner/${practitioner.id}` } : {}) },
+    { ...patientUser, name: patient ? displayName(patient.name) : 'Sandbox Patient', email: 'patient@sandbox.firekeeper.test', ...(patient ? { fhirUser: `Patient/${patient.id}` } : {}) },
+    { ...admin, name: 'Sandbox Administrator' },
   ];
   const existing = new Set((await db.query<{ username: string }>('SELECT username FROM users')).map((r) => r.username));
   for (const u of wanted) if (!existing.has(u.username)) await createUser(db, u);
