@@ -28,6 +28,7 @@ import { authorizeEndpoint } from './auth/authorize-endpoint.ts';
 import { Sessions } from './auth/session.ts';
 import { registerWeb } from './ui/web.ts';
 import { homePage } from './ui/home-page.ts';
+import { tokenInspector } from './ui/token-inspector.ts';
 import { capabilitySecurity, openidConfigurationEndpoint, smartConfigurationEndpoint } from './auth/discovery.ts';
 import { introspectionEndpoint } from './auth/introspection-endpoint.ts';
 import { revocationEndpoint } from './auth/revocation-endpoint.ts';
@@ -105,5 +106,6 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   const ehrFhir = new EhrFhir(app, keys, { issuer: config.baseUrl, fhirBase });
   await app.register(ehrRoutes, { db, sessions, audit: authAudit, fhir: ehrFhir, baseUrl: config.baseUrl, fhirBase });
   await app.register(homePage, { db, config, fhirBase });
+  if (config.mode === 'sandbox') await app.register(tokenInspector, { keys, issuer: config.baseUrl });
   return app;
 }

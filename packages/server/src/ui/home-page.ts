@@ -65,5 +65,7 @@ function sandboxSection(accounts: { username: string; password: string; role: st
      -H 'content-type: application/json' \\
      -d '{"name":"My app","type":"public","redirectUris":["http://127.0.0.1:3000/callback"],
           "launchUrl":"http://127.0.0.1:3000/launch","scopes":["launch","openid","fhirUser","patient/*.rs"]}'</code></pre>
-<p>Or by RFC 7591 dynamic registration at <code>${base}/auth/register</code> (the app waits for an administrator's approval).</p>`;
+<p>Or by RFC 7591 dynamic registration at <code>${base}/auth/register</code> (the app waits for an administrator's approval).</p>
+<h2>Debugging</h2>
+<p>The <a href="/inspect">token inspector</a> checks and explains an access token or id_token from this server.</p>`;
 }
