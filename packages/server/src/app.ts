@@ -17,7 +17,8 @@ import { ensureSigningKeys } from './auth/signing-keys.ts';
 import { jwksEndpoint } from './auth/jwks-endpoint.ts';
 import { tokenEndpoint } from './auth/token-endpoint.ts';
 import { launchApi } from './ehr/launch-api.ts';
-import { EhrFhir } from './ehr/ehr-fhir.ts';
+import { FhirAsUser } from './ui/fhir-as-user.ts';
+import { EHR_CLIENT_ID } from './ehr/ehr-pages.ts';
 import { ehrRoutes } from './ehr/ehr-routes.ts';
 import { adminApi, ADMIN_API_PREFIX } from './auth/admin-api.ts';
 import { registrationEndpoint } from './auth/registration-endpoint.ts';
@@ -103,7 +104,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   await app.register(registrationEndpoint, { db, audit, fhirBase });
   await app.register(adminApi, { prefix: ADMIN_API_PREFIX, db, adminToken: config.adminToken, audit, fhirBase });
   await app.register(launchApi, { db, sessions, adminToken: config.adminToken, fhirBase, audit: authAudit });
-  const ehrFhir = new EhrFhir(app, keys, { issuer: config.baseUrl, fhirBase });
+  const ehrFhir = new FhirAsUser(app, keys, { issuer: config.baseUrl, fhirBase, clientId: EHR_CLIENT_ID, scope: 'user/*.rs' });
   await app.register(ehrRoutes, { db, sessions, audit: authAudit, fhir: ehrFhir, baseUrl: config.baseUrl, fhirBase });
   await app.register(homePage, { db, config, fhirBase });
   if (config.mode === 'sandbox') await app.register(tokenInspector, { keys, issuer: config.baseUrl });

@@ -1,7 +1,7 @@
 // The patient chart of the simulated EHR: which FHIR reads make it, and what the page shows of their results
 // (banner, encounters, problems, medications, allergies, vital signs). Pure functions over FHIR R4 JSON.
 import { displayName } from '../auth/launch-pickers.ts';
-import type { ReadResult } from './ehr-fhir.ts';
+import type { ReadResult } from '../ui/fhir-as-user.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- FHIR JSON, read defensively
 

@@ -6,6 +6,8 @@ import type { PatientChoice } from '../auth/launch-pickers.ts';
 import type { Banner, Chart, Row, VitalSeries } from './chart.ts';
 
 export const EHR_PATH = '/ehr';
+/** The built-in client the EHR reads the FHIR API as (ui/fhir-as-user.ts), with `user/*.rs`. */
+export const EHR_CLIENT_ID = 'firekeeper-ehr';
 export const chartPath = (patientId: string) => `${EHR_PATH}/patients/${encodeURIComponent(patientId)}`;
 
 export interface LaunchableApp {

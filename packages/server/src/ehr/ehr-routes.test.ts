@@ -9,7 +9,7 @@ import { registerClient } from '../auth/clients/client-store.ts';
 import { createUser } from '../auth/users/user-store.ts';
 import { findLaunch } from '../auth/launch-store.ts';
 import { CLIENT_ID_SYSTEM } from '../audit/audit-event.ts';
-import { EHR_CLIENT_ID } from './ehr-fhir.ts';
+import { EHR_CLIENT_ID } from './ehr-pages.ts';
 import { SMART_STYLE_PATH } from './smart-style.ts';
 
 let t: TestApp;

@@ -1,7 +1,7 @@
 // {base}/ehr: the simulated EHR for clinicians. Sign in (the same users and session as the authorization server),
 // find a patient, open the chart, and launch a registered app from the chart's Apps panel with a real SMART EHR
 // launch (a launch record for this patient, the encounter chosen, and this user). Clinical data is read through the
-// FHIR API as the built-in client `firekeeper-ehr` (ehr-fhir.ts), so the user's access policy decides what a chart
+// FHIR API as the built-in client `firekeeper-ehr` (ui/fhir-as-user.ts), so the user's access policy decides what a chart
 // shows. Every form is CSRF-protected; patient users are sent to their own page.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/csrf-protection';
@@ -19,7 +19,8 @@ import { signIn } from '../auth/sign-in.ts';
 import { MANAGE_PATH } from '../auth/manage-endpoint.ts';
 import { isValidId } from '../fhir/validation.ts';
 import { chartOf, chartRequests } from './chart.ts';
-import { EHR_CLIENT_ID, type EhrFhir } from './ehr-fhir.ts';
+import type { FhirAsUser } from '../ui/fhir-as-user.ts';
+import { EHR_CLIENT_ID } from './ehr-pages.ts';
 import { chartBody, chartPath, EHR_PATH, patientList, signOutForm, type LaunchableApp } from './ehr-pages.ts';
 import { notLaunchable, startLaunch } from './launch-api.ts';
 import { SMART_STYLE, SMART_STYLE_PATH } from './smart-style.ts';
@@ -28,7 +29,7 @@ export interface EhrRoutesOptions {
   db: Database;
   sessions: Sessions;
   audit: AuthAuditOptions;
-  fhir: EhrFhir;
+  fhir: FhirAsUser;
   baseUrl: string;
   fhirBase: string;
 }

@@ -1,15 +1,14 @@
-// The simulated EHR reads clinical data through Firekeeper's own FHIR API, like any app: as the built-in client
-// `firekeeper-ehr`, with a short-lived `user/*.rs` access token for the signed-in user. So the user's access policy,
-// the scopes and patients' privacy preferences apply to the EHR's pages exactly as to an app, and every read is in
-// the audit trail under the user and the EHR. The requests go through the server's HTTP layer in-process
-// (`inject`): the same routing, enforcement and audit as over the network, without a socket.
+// Firekeeper's own pages (the simulated EHR, the patient portal) reach clinical data through the FHIR API, like any
+// app: as a built-in client (`firekeeper-ehr`, `firekeeper-portal`), with a short-lived access token for the
+// signed-in user. So the user's access policy, the scopes and patients' privacy preferences apply to those pages
+// exactly as to an app, and every request is in the audit trail under the user and the built-in client. The requests
+// go through the server's HTTP layer in-process (`inject`): the same routing, enforcement and audit as over the
+// network, without a socket.
 import type { FastifyInstance } from 'fastify';
 import type { KeyRing } from '../auth/key-ring.ts';
 import { issueAccessToken } from '../auth/access-token.ts';
 import type { User } from '../auth/users/user-store.ts';
 
-export const EHR_CLIENT_ID = 'firekeeper-ehr';
-const SCOPE = 'user/*.rs';
 const TOKEN_LIFETIME_S = 300;
 /** A cached token is used while it has at least this long to live. */
 const MIN_REMAINING_MS = 60_000;
@@ -22,13 +21,22 @@ export interface ReadResult {
   resource?: Resource;
 }
 
-export class EhrFhir {
+export interface FhirAsUserOptions {
+  issuer: string;
+  fhirBase: string;
+  /** The built-in client the requests are made as. */
+  clientId: string;
+  /** The scopes of its tokens (the user's access policy narrows them further). */
+  scope: string;
+}
+
+export class FhirAsUser {
   readonly #tokens = new Map<string, { token: string; expiresAt: number }>();
 
   constructor(
     private readonly app: FastifyInstance,
     private readonly keys: KeyRing,
-    private readonly opts: { issuer: string; fhirBase: string },
+    private readonly opts: FhirAsUserOptions,
   ) {}
 
   /**
@@ -43,11 +51,20 @@ export class EhrFhir {
     }));
   }
 
+  /** A write (POST, PUT or DELETE of a resource); its status, and the resource or OperationOutcome answered. */
+  async write(user: User, method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<ReadResult> {
+    const res = await this.app.inject({
+      method, url: `/fhir/${path}`, payload: body === undefined ? undefined : JSON.stringify(body),
+      headers: { authorization: `Bearer ${await this.#token(user)}`, accept: 'application/fhir+json', ...(body === undefined ? {} : { 'content-type': 'application/fhir+json', prefer: 'return=representation' }) },
+    });
+    return { status: res.statusCode, ...(res.body ? { resource: JSON.parse(res.body) as Resource } : {}) };
+  }
+
   async #token(user: User): Promise<string> {
     const cached = this.#tokens.get(user.id);
     if (cached && cached.expiresAt - Date.now() > MIN_REMAINING_MS) return cached.token;
     const issued = await issueAccessToken(this.keys, {
-      issuer: this.opts.issuer, audience: this.opts.fhirBase, clientId: EHR_CLIENT_ID, subject: user.id, scope: SCOPE, lifetimeSeconds: TOKEN_LIFETIME_S,
+      issuer: this.opts.issuer, audience: this.opts.fhirBase, clientId: this.opts.clientId, subject: user.id, scope: this.opts.scope, lifetimeSeconds: TOKEN_LIFETIME_S,
       context: user.fhirUser ? { fhirUser: `${this.opts.fhirBase}/${user.fhirUser}` } : {},
     });
     this.#tokens.set(user.id, { token: issued.token, expiresAt: issued.expiresAt.getTime() });
