@@ -1,6 +1,6 @@
 // {base}/auth/manage: the SMART `management_endpoint`, where a signed-in user sees which apps have access to their
 // data and revokes them (refresh tokens stop at once, access tokens within a revocation poll), and signs out.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import { describeScope } from '../access/scope-grammar.ts';
 import type { Database } from '../store/database.ts';
@@ -12,13 +12,29 @@ import { registerFormParser } from './form-body.ts';
 import { authorizedApps, revokeGrantsOf, type AuthorizedApp } from './grant-store.ts';
 import type { RevocationList } from './revocation-list.ts';
 import type { Session, Sessions } from './session.ts';
+import type { User } from './users/user-store.ts';
 import { signIn } from './sign-in.ts';
 import { recordAuthEvent, type AuthAuditOptions } from '../audit/auth-audit.ts';
 
 export const MANAGE_PATH = '/auth/manage';
 
+/**
+ * Revokes everything a user granted an app: its grants (refresh tokens stop at once, access tokens within a
+ * revocation poll) and the remembered approval, then records `consent-revoked`.
+ */
+export async function revokeAppAccess(
+  opts: { db: Database; revocations: RevocationList; audit: AuthAuditOptions }, request: FastifyRequest, user: User, clientId: string,
+): Promise<void> {
+  const revoked = await revokeGrantsOf(opts.db, opts.revocations, user.id, clientId);
+  await forgetApproval(opts.db, user.id, clientId);
+  // Recorded after it took effect (a revocation must never wait on the trail), before the page answers.
+  await recordAuthEvent(opts.audit, request, 200, {
+    event: 'consent-revoked', userId: user.id, fhirUser: user.fhirUser ?? undefined, userName: user.name, clientId,
+  }, `${revoked} grant${revoked === 1 ? '' : 's'} revoked`);
+}
+
 export async function manageEndpoint(app: FastifyInstance, opts: { db: Database; sessions: Sessions; revocations: RevocationList; audit: AuthAuditOptions }): Promise<void> {
-  const { db, sessions, revocations, audit } = opts;
+  const { db, sessions, audit } = opts;
   registerFormParser(app);
   installPageErrorHandler(app, 'management page');
 
@@ -35,13 +51,7 @@ export async function manageEndpoint(app: FastifyInstance, opts: { db: Database;
       const error = await signIn(db, sessions, request, reply, form, { audit });
       if (error) return showLogin(reply, error, form.get('username') ?? '');
     } else if (session && form.get('step') === 'revoke') {
-      const clientId = form.get('client_id') ?? '';
-      const revoked = await revokeGrantsOf(db, revocations, session.user.id, clientId);
-      await forgetApproval(db, session.user.id, clientId);
-      // Recorded after it took effect (a revocation must never wait on the trail), before the page answers.
-      await recordAuthEvent(audit, request, 200, {
-        event: 'consent-revoked', userId: session.user.id, fhirUser: session.user.fhirUser ?? undefined, userName: session.user.name, clientId,
-      }, `${revoked} grant${revoked === 1 ? '' : 's'} revoked`);
+      await revokeAppAccess(opts, request, session.user, form.get('client_id') ?? '');
     } else if (session && form.get('step') === 'logout') {
       await sessions.end(request, reply);
     }

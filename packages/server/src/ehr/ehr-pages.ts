@@ -17,8 +17,8 @@ export interface LaunchableApp {
   origin: string;
 }
 
-export function signOutForm(csrf: string, userName: string): Html {
-  return html`<form method="post" action="${EHR_PATH}" class="inline">
+export function signOutForm(csrf: string, userName: string, action = EHR_PATH): Html {
+  return html`<form method="post" action="${action}" class="inline">
 ${csrfField(csrf)}<input type="hidden" name="step" value="logout">
 <span class="muted">Signed in as ${userName}.</span> <button type="submit" class="link">Sign out</button>
 </form>`;
@@ -37,6 +37,11 @@ ${o.patients.map((p) => html`<li><a href="${chartPath(p.id)}">${p.name}</a>
 }
 
 export function chartBody(chart: Chart, apps: readonly LaunchableApp[], csrf: string): Html {
+  return recordSummary(chart, appsPanel(chart, apps, csrf));
+}
+
+/** The banner, then problems, medications, allergies and encounters beside the vital signs (and `aside` under them). */
+export function recordSummary(chart: Chart, aside: Html | '' = ''): Html {
   return html`${bannerHtml(chart.banner)}
 <div class="columns">
 <div>
@@ -49,7 +54,7 @@ ${section('Encounters', chart.encounters, chart.refused)}
 <section aria-labelledby="vitals"><h2 id="vitals">Vital signs</h2>
 ${chart.refused.includes('Vital signs') ? refusedNote() : chart.vitals.length === 0 ? html`<p class="muted">None recorded.</p>` : chart.vitals.map(vitalChart)}
 </section>
-${appsPanel(chart, apps, csrf)}
+${aside}
 </div>
 </div>`;
 }

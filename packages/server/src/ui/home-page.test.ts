@@ -31,7 +31,7 @@ describe('home page', () => {
     assert.match(res.headers['content-security-policy'] as string, /default-src 'none'/);
     assert.match(res.body, /open SMART on FHIR platform/);
     assert.match(res.body, /href="\/ehr"/);
-    assert.match(res.body, /href="\/auth\/manage"/);
+    assert.match(res.body, /href="\/portal"/);
     assert.ok(res.body.includes(`${FHIR_BASE}/.well-known/smart-configuration`));
     assert.match(res.body, /Sandbox mode/);
     assert.doesNotMatch(res.body, /Sample accounts/, 'no sample account exists in this database yet');

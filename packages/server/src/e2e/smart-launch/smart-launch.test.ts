@@ -11,6 +11,8 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { registerClient } from '../../auth/clients/client-store.ts';
 import { createUser, type User } from '../../auth/users/user-store.ts';
 import { SANDBOX_ADMIN_TOKEN } from '../../config.ts';
+import { issueAccessToken } from '../../auth/access-token.ts';
+import { KeyRing } from '../../auth/key-ring.ts';
 import { EHR_SCOPE, startFirekeeper, startSmartApp, type RunningFirekeeper, type SmartTestApp } from './support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -292,6 +294,48 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     assert.equal(tokens.smart_style_url, `${fk.base}/ehr/smart-style.json`);
     const style = await fetch(tokens.smart_style_url);
     assert.equal(style.status, 200);
+  });
+
+  it('patient portal: a preference hides a condition from one app only; disconnecting an app makes its next refresh fail', async () => {
+    const pat = await createUser(fk.db, { username: 'pat', password: PASSWORD, name: 'Ada Quill', role: 'patient', fhirUser: 'Patient/sl-pat-1', accessPolicy: { kind: 'own-compartment' } });
+    const appX = await newClient();
+    const { client: appY } = await registerClient(fk.db, { name: 'Symptom Diary', type: 'public', redirectUris: ['https://diary.example/cb'], scopes: ['patient/*.rs'] });
+    // The patient connects app X herself (standalone launch): she will be able to see it, and cut it off, in the portal.
+    const page = await newPage();
+    await page.goto(app.launchUrl({ client_id: appX }));
+    await page.getByLabel('Username').fill('pat');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const { json: tokens } = await app.exchange((await backAtApp(page)).href);
+    assert.ok(tokens.refresh_token, JSON.stringify(tokens));
+
+    await page.goto(`${fk.base}/portal`); // the same session: no second sign-in
+    await page.getByRole('heading', { name: 'Apps you have connected' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: `Disconnect ${APP_NAME}` }).count(), 1);
+    await page.getByLabel('Do not share').selectOption('Condition');
+    await page.getByLabel('With').selectOption(appX);
+    await page.getByRole('button', { name: 'Add preference' }).click();
+    await page.getByText(`Do not share my conditions with ${APP_NAME}`).waitFor();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}portal.png`, fullPage: true });
+
+    // What each app now sees of her conditions, with real tokens from this server's keys.
+    const conditions = async (clientId: string) => {
+      const { token } = await issueAccessToken(new KeyRing(fk.db), { issuer: fk.base, audience: fk.fhirBase, clientId, subject: pat.id, scope: 'patient/Condition.rs', lifetimeSeconds: 60, context: { patient: 'sl-pat-1' } });
+      const res = await fetch(`${fk.fhirBase}/Condition?patient=sl-pat-1`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { total?: number; entry?: unknown[] }).entry?.length ?? 0;
+    };
+    assert.equal(await conditions(appX), 0, 'hidden from app X');
+    assert.equal(await conditions(appY.clientId), 1, 'still shared with app Y');
+
+    await page.getByRole('button', { name: `Disconnect ${APP_NAME}` }).click();
+    await page.getByRole('heading', { name: 'Apps you have connected' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: `Disconnect ${APP_NAME}` }).count(), 0);
+    const refreshed = await fetch(`${fk.base}/auth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: appX }) });
+    assert.equal(refreshed.status, 400);
+    assert.equal(((await refreshed.json()) as { error: string }).error, 'invalid_grant');
   });
 
   it('deny: the browser lands on the redirect URI with error=access_denied and the exact state, and no code', async () => {
