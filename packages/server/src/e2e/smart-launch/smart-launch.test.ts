@@ -97,7 +97,12 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     await page.getByRole('heading', { name: `Connect ${APP_NAME}` }).waitFor();
     assert.ok(page.url().startsWith(`${fk.base}/auth/interaction/`), page.url());
     if (o.screenshot) await page.screenshot({ path: o.screenshot, fullPage: true });
-    await page.getByLabel('Username').fill('doc');
+    await signInAs(page, 'doc');
+  }
+
+  /** Fills and sends the sign-in form the page shows (Firekeeper's own pages). */
+  async function signInAs(page: Page, username: string) {
+    await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
@@ -268,9 +273,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     app.clientId = client.clientId;
     const page = await newPage();
     await page.goto(`${fk.base}/ehr`);
-    await page.getByLabel('Username').fill('doc');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInAs(page, 'doc');
     await page.getByRole('link', { name: 'Ada Quill' }).click();
     await page.getByRole('region', { name: 'Patient' }).waitFor();
     assert.match(await page.getByRole('region', { name: 'Patient' }).innerText(), /Ada Quill\s+female · \d+ years · born 1970-01-02/);
@@ -303,9 +306,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     // The patient connects app X herself (standalone launch): she will be able to see it, and cut it off, in the portal.
     const page = await newPage();
     await page.goto(app.launchUrl({ client_id: appX }));
-    await page.getByLabel('Username').fill('pat');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInAs(page, 'pat');
     await page.getByRole('button', { name: 'Allow' }).click();
     const { json: tokens } = await app.exchange((await backAtApp(page)).href);
     assert.ok(tokens.refresh_token, JSON.stringify(tokens));
@@ -336,6 +337,41 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     const refreshed = await fetch(`${fk.base}/auth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: appX }) });
     assert.equal(refreshed.status, 400);
     assert.equal(((await refreshed.json()) as { error: string }).error, 'invalid_grant');
+  });
+
+  it('admin console: an administrator approves an app from dynamic registration and registers another through the form', async () => {
+    await createUser(fk.db, { username: 'root', password: PASSWORD, name: 'Ari Admin', role: 'admin' });
+    const registered = await fetch(`${fk.base}/auth/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Pending Planner', token_endpoint_auth_method: 'none', redirect_uris: ['https://planner.example/cb'], scope: 'launch patient/*.rs' }),
+    });
+    assert.equal(registered.status, 201);
+    const { client_id: pendingId } = (await registered.json()) as { client_id: string };
+
+    const page = await newPage();
+    await page.goto(`${fk.base}/admin`);
+    await signInAs(page, 'root');
+    await page.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}admin-apps.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Approve Pending Planner' }).click();
+    await page.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Approve Pending Planner' }).count(), 0);
+    assert.equal((await (await fetch(`${fk.base}/admin/api/clients/${pendingId}`, { headers: { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` } })).json() as { status: string }).status, 'active');
+
+    await page.getByRole('link', { name: 'Register an app' }).click();
+    await page.getByLabel('Name').fill('Dose Calculator');
+    await page.getByLabel('Type').selectOption('confidential-symmetric');
+    await page.getByLabel('Redirect URIs').fill('https://dose.example/cb');
+    await page.getByLabel('Launch URL').fill('https://dose.example/launch');
+    await page.getByLabel('Allowed scopes').fill('launch openid fhirUser patient/MedicationRequest.rs');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Copy the client secret now').waitFor();
+    const secret = await page.locator('pre code').innerText();
+    assert.match(secret, /^\S{20,}$/);
+    const clientId = (await page.locator('main p code').first().innerText()).trim();
+    const stored = await (await fetch(`${fk.base}/admin/api/clients/${clientId}`, { headers: { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` } })).json() as { name: string; status: string; hasSecret: boolean };
+    assert.deepEqual([stored.name, stored.status, stored.hasSecret], ['Dose Calculator', 'active', true]);
   });
 
   it('deny: the browser lands on the redirect URI with error=access_denied and the exact state, and no code', async () => {

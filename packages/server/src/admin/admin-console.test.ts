@@ -1,0 +1,135 @@
+// The admin console's app registry: administrators only; a pending app from dynamic registration is approved; an app
+// is registered through the form with the admin API's validation (errors re-show the form, nothing is stored); a
+// client secret is shown once and stored hashed; suspend, activate, rotate and delete; CSRF; every change audited.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp, type TestApp } from '../test-support/app.ts';
+import { TestBrowser, type PageResult } from '../test-support/oauth-browser.ts';
+import { clientSecretHash, getClient, listClients, registerClient } from '../auth/clients/client-store.ts';
+import { createUser } from '../auth/users/user-store.ts';
+import { verifySecret } from '../auth/secret-hash.ts';
+import { CLIENT_ID_SYSTEM } from '../audit/audit-event.ts';
+
+let t: TestApp;
+const PASSWORD = 'admin-console-password';
+
+before(async () => {
+  t = await testApp();
+  await createUser(t.db, { username: 'ac-admin', password: PASSWORD, name: 'Ari Admin', role: 'admin' });
+  await createUser(t.db, { username: 'ac-doc', password: PASSWORD, name: 'Dee Doc', role: 'clinician' });
+});
+
+async function signedIn(username: string): Promise<TestBrowser> {
+  const browser = new TestBrowser(t.app, 'https://no-app.example');
+  await browser.submit(await browser.go('GET', '/admin'), { username, password: PASSWORD });
+  return browser;
+}
+
+/** Submits the form whose button is labelled `label` (aria-label), with its CSRF token. */
+function press(browser: TestBrowser, page: PageResult, label: string): Promise<PageResult> {
+  const form = [...page.html.matchAll(/<form method="post" action="[^"]+" class="inline">[\s\S]*?<\/form>/g)].find((m) => m[0].includes(`aria-label="${label}"`));
+  assert.ok(form, `a "${label}" button`);
+  return browser.submit({ ...page, html: form[0] }, {});
+}
+
+const registrationFields = (o: Record<string, string>) => ({
+  name: '', type: 'public', redirectUris: '', launchUrl: '', scopes: '', jwksUri: '', jwks: '', corsOrigins: '', accessTokenLifetime: '', refreshTokenLifetime: '', ...o,
+});
+
+describe('admin console: the app registry', () => {
+  it('is for administrators only', async () => {
+    const anonymous = await new TestBrowser(t.app, 'https://no-app.example').go('GET', '/admin');
+    assert.match(anonymous.html, /Sign in as an administrator/);
+    const doc = await (await signedIn('ac-doc')).go('GET', '/admin');
+    assert.equal(doc.status, 403);
+    const docNew = await (await signedIn('ac-doc')).go('GET', '/admin/apps/new');
+    assert.equal(docNew.status, 403);
+  });
+
+  it('shows an app waiting from dynamic registration, and approves it', async () => {
+    const { client } = await registerClient(t.db, { name: 'Waiting Room', type: 'public', redirectUris: ['https://wait.example/cb'], scopes: ['patient/*.rs'], status: 'pending' });
+    const browser = await signedIn('ac-admin');
+    const page = await browser.go('GET', '/admin');
+    assert.match(page.html, /<h2 id="pending">Waiting for approval<\/h2>\s*<ul class="choices">\s*<li><strong>Waiting Room<\/strong>/);
+    const after = await press(browser, page, 'Approve Waiting Room');
+    assert.equal(after.status, 200);
+    assert.equal((await getClient(t.db, client.clientId))?.status, 'active');
+    assert.doesNotMatch(after.html.slice(after.html.indexOf('id="pending"'), after.html.indexOf('id="apps"')), /Waiting Room/);
+  });
+
+  it('registers an app through the form; a confidential app’s secret is shown once and stored only as a hash', async () => {
+    const browser = await signedIn('ac-admin');
+    const form = await browser.go('GET', '/admin/apps/new');
+    const done = await browser.submit(form, registrationFields({
+      name: 'Chart Review', type: 'confidential-symmetric', redirectUris: 'https://cr.example/cb\nhttps://cr.example/cb2', launchUrl: 'https://cr.example/launch',
+      scopes: 'launch openid fhirUser user/*.rs', corsOrigins: 'https://cr.example', accessTokenLifetime: '600', refresh: 'yes',
+    }));
+    assert.equal(done.status, 200, done.html);
+    const clientId = /client_id <code>([^<]+)<\/code>/.exec(done.html)?.[1];
+    const secret = /<pre><code>([^<]+)<\/code><\/pre>/.exec(done.html)?.[1];
+    assert.ok(clientId && secret);
+    const client = (await getClient(t.db, clientId))!;
+    assert.deepEqual(
+      { status: client.status, redirectUris: client.redirectUris, launchUrl: client.launchUrl, scopes: client.scopes, grantTypes: client.grantTypes, corsOrigins: client.corsOrigins, accessTokenLifetime: client.accessTokenLifetime },
+      { status: 'active', redirectUris: ['https://cr.example/cb', 'https://cr.example/cb2'], launchUrl: 'https://cr.example/launch', scopes: ['launch', 'openid', 'fhirUser', 'user/*.rs'], grantTypes: ['authorization_code', 'refresh_token'], corsOrigins: ['https://cr.example'], accessTokenLifetime: 600 },
+    );
+    const hash = await clientSecretHash(t.db, clientId);
+    assert.ok(hash && hash !== secret && (await verifySecret(secret, hash)));
+    const list = await browser.go('GET', '/admin');
+    assert.doesNotMatch(list.html, new RegExp(secret), 'never shown again');
+  });
+
+  it('re-shows the form with the admin API’s error, and stores nothing, for a registration it refuses', async () => {
+    const browser = await signedIn('ac-admin');
+    const form = await browser.go('GET', '/admin/apps/new');
+    const before = (await listClients(t.db)).length;
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ name: '' }, /name is required/],
+      [{ name: 'Bad Redirect', redirectUris: 'http://evil.example/cb' }, /loopback|https/i],
+      [{ name: 'Bad JWKS', type: 'confidential-asymmetric', jwks: '{not json' }, /JWKS must be JSON/],
+      [{ name: 'Bad Lifetime', accessTokenLifetime: 'soon' }, /whole number/],
+      [{ name: 'Bad Scope', scopes: 'patient/*.rs "quoted"' }, /invalid scope/],
+    ];
+    for (const [fields, message] of cases) {
+      const res = await browser.submit(form, registrationFields(fields));
+      assert.equal(res.status, 400, JSON.stringify(fields));
+      assert.match(res.html, message);
+      assert.match(res.html, new RegExp(`value="${fields.name}"`), 'the form keeps what was typed');
+    }
+    assert.equal((await listClients(t.db)).length, before);
+  });
+
+  it('suspends, activates, rotates a secret and deletes an app, each audited with the administrator', async () => {
+    const { client } = await registerClient(t.db, { name: 'Lifecycle', type: 'confidential-symmetric', redirectUris: ['https://lc.example/cb'] });
+    const browser = await signedIn('ac-admin');
+    let page = await browser.go('GET', '/admin');
+    page = await press(browser, page, 'Suspend Lifecycle');
+    assert.equal((await getClient(t.db, client.clientId))?.status, 'suspended');
+    page = await press(browser, page, 'Activate Lifecycle');
+    assert.equal((await getClient(t.db, client.clientId))?.status, 'active');
+    const oldHash = await clientSecretHash(t.db, client.clientId);
+    const rotated = await press(browser, page, 'Rotate secret of Lifecycle');
+    assert.match(rotated.html, /Copy the client secret now/);
+    assert.notEqual(await clientSecretHash(t.db, client.clientId), oldHash);
+    page = await browser.go('GET', '/admin');
+    await press(browser, page, 'Delete Lifecycle');
+    assert.equal(await getClient(t.db, client.clientId), undefined);
+
+    const trail = await t.request('GET', `/fhir/AuditEvent?entity:identifier=${encodeURIComponent(`${CLIENT_ID_SYSTEM}|${client.clientId}`)}&_count=20`);
+    const subtypes = trail.json.entry.map((e: { resource: { subtype: { code: string }[] } }) => e.resource.subtype[0]!.code).sort();
+    assert.deepEqual(subtypes, ['client-deleted', 'client-secret-rotated', 'client-updated', 'client-updated']);
+  });
+
+  it('refuses an action without the form’s CSRF token, and an unknown app or action', async () => {
+    const { client } = await registerClient(t.db, { name: 'Guarded', type: 'public', redirectUris: ['https://g.example/cb'] });
+    const browser = await signedIn('ac-admin');
+    const noCsrf = await browser.send('POST', `/admin/apps/${client.clientId}/delete`, new URLSearchParams());
+    assert.equal(noCsrf.status, 403);
+    assert.ok(await getClient(t.db, client.clientId));
+    const page = await browser.go('GET', '/admin');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!;
+    assert.equal((await browser.send('POST', `/admin/apps/${client.clientId}/explode`, new URLSearchParams({ _csrf: csrf }))).status, 404);
+    assert.equal((await browser.send('POST', '/admin/apps/no-such-app/delete', new URLSearchParams({ _csrf: csrf }))).status, 404);
+    assert.ok(await getClient(t.db, client.clientId));
+  });
+});

@@ -1,0 +1,156 @@
+// {base}/admin: the administrators' console (admin users only, on the same sign-in and session as everything else).
+// This part manages the app registry: apps waiting from dynamic registration are reviewed and approved; apps are
+// registered (every client type; a client secret is shown once), suspended, activated, deleted, and their secrets
+// rotated. The registration form is read by the admin API's own validation (clients/client-json.ts), so both take
+// exactly the same registrations. Every change is audited as the admin API's are, with the administrator as the user.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {} from '@fastify/csrf-protection';
+import type { Database } from '../store/database.ts';
+import type { AuthEvent } from '../audit/audit-event.ts';
+import { recordAuthEvent, type AuthAuditOptions } from '../audit/auth-audit.ts';
+import { loginForm } from '../auth/authorize-pages.ts';
+import { registerFormParser } from '../auth/form-body.ts';
+import { OAuthError } from '../auth/oauth-errors.ts';
+import { clientInputFromJson } from '../auth/clients/client-json.ts';
+import { approveClient, deleteClient, getClient, listClients, registerClient, rotateClientSecret, setClientStatus } from '../auth/clients/client-store.ts';
+import type { Session, Sessions } from '../auth/session.ts';
+import { signIn } from '../auth/sign-in.ts';
+import type { User } from '../auth/users/user-store.ts';
+import { html } from '../ui/html.ts';
+import { alertMessage, installPageErrorHandler, sendPage } from '../ui/layout.ts';
+import {
+  ADMIN_PATH, APPS_PATH, EMPTY_APP_FORM, NEW_APP_PATH, registrationForm, registryBody, secretBody, type AppAction, type AppForm,
+} from './admin-pages.ts';
+
+export interface AdminConsoleOptions {
+  db: Database;
+  sessions: Sessions;
+  audit: AuthAuditOptions;
+}
+
+const ACTION_EVENTS: Record<AppAction, AuthEvent> = {
+  approve: 'client-updated', suspend: 'client-updated', activate: 'client-updated', delete: 'client-deleted', 'rotate-secret': 'client-secret-rotated',
+};
+
+export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptions): Promise<void> {
+  const { db, sessions } = opts;
+  registerFormParser(app);
+  installPageErrorHandler(app, 'admin console');
+
+  app.get(ADMIN_PATH, async (request, reply) => {
+    const session = await adminSession(request, reply);
+    if (!session) return reply;
+    return sendPage(reply, { title: 'Apps', wide: true, body: registryBody(await listClients(db), reply.generateCsrf()) });
+  });
+
+  app.post(ADMIN_PATH, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
+    if (form.get('step') === 'login') {
+      const error = await signIn(db, sessions, request, reply, form, { audit: opts.audit });
+      if (error) return showLogin(reply, error, form.get('username') ?? '');
+    } else if (form.get('step') === 'logout') {
+      await sessions.end(request, reply);
+    }
+    return reply.redirect(ADMIN_PATH, 303);
+  });
+
+  app.get(NEW_APP_PATH, async (request, reply) => {
+    const session = await adminSession(request, reply);
+    if (!session) return reply;
+    return sendPage(reply, { title: 'Register an app', body: registrationForm(EMPTY_APP_FORM, reply.generateCsrf()) });
+  });
+
+  app.post(APPS_PATH, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const session = await adminSession(request, reply);
+    if (!session) return reply;
+    const form = appForm(request.body instanceof URLSearchParams ? request.body : new URLSearchParams());
+    let registered;
+    try {
+      registered = await registerClient(db, clientInputFromJson(registrationJson(form)));
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      return sendPage(reply, { title: 'Register an app', status: 400, body: registrationForm(form, reply.generateCsrf(), err.description) });
+    }
+    await audited(request, session.user, 'client-created', registered.client.clientId);
+    return sendPage(reply, { title: 'App registered', body: secretBody(registered.client, registered.secret, 'Registered') });
+  });
+
+  app.post<{ Params: { id: string; action: string } }>(`${APPS_PATH}/:id/:action`, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const session = await adminSession(request, reply);
+    if (!session) return reply;
+    const action = request.params.action as AppAction;
+    const client = Object.hasOwn(ACTION_EVENTS, action) ? await getClient(db, request.params.id) : undefined;
+    if (!client) return sendPage(reply, { title: 'Not found', status: 404, body: html`${alertMessage('No such app or action.')}<p><a href="${ADMIN_PATH}">Back to the apps</a></p>` });
+    if (action === 'rotate-secret') {
+      if (client.type !== 'confidential-symmetric') return sendPage(reply, { title: 'No secret', status: 400, body: alertMessage(`A ${client.type} app has no client secret.`) });
+      const secret = await rotateClientSecret(db, client.clientId);
+      await audited(request, session.user, 'client-secret-rotated', client.clientId);
+      return sendPage(reply, { title: 'Secret rotated', body: secretBody(client, secret, 'New secret for') });
+    }
+    if (action === 'approve') await approveClient(db, client.clientId);
+    else if (action === 'suspend') await setClientStatus(db, client.clientId, 'suspended');
+    else if (action === 'activate') await setClientStatus(db, client.clientId, 'active');
+    else await deleteClient(db, client.clientId);
+    await audited(request, session.user, ACTION_EVENTS[action], client.clientId);
+    return reply.redirect(ADMIN_PATH, 303);
+  });
+
+  function audited(request: FastifyRequest, user: User, event: AuthEvent, clientId: string): Promise<void> {
+    return recordAuthEvent(opts.audit, request, 200, { event, userId: user.id, userName: user.name, ...(user.fhirUser ? { fhirUser: user.fhirUser } : {}), subjectClientId: clientId });
+  }
+
+  /** The signed-in administrator's session; otherwise the sign-in page (or a refusal) is sent. */
+  async function adminSession(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> {
+    const session = await sessions.current(request);
+    if (!session) showLogin(reply);
+    else if (session.user.role !== 'admin') sendPage(reply, { title: 'Administrators only', status: 403, body: html`<p>You are signed in as ${session.user.name}, who is not an administrator.</p>` });
+    else return session;
+    return undefined;
+  }
+
+  function showLogin(reply: FastifyReply, error?: string, username?: string) {
+    const body = loginForm({ action: ADMIN_PATH, csrf: reply.generateCsrf(), appName: '' }, {
+      error, username, intro: html`<p>Sign in as an administrator to manage the apps registered with Firekeeper.</p>`,
+    });
+    return sendPage(reply, { title: 'Admin console', status: error ? 401 : 200, body });
+  }
+}
+
+function appForm(form: URLSearchParams): AppForm {
+  const value = (k: keyof AppForm) => (form.get(k) ?? '').trim();
+  return {
+    name: value('name'), type: value('type'), redirectUris: value('redirectUris'), launchUrl: value('launchUrl'), scopes: value('scopes'),
+    jwksUri: value('jwksUri'), jwks: value('jwks'), corsOrigins: value('corsOrigins'), accessTokenLifetime: value('accessTokenLifetime'),
+    refreshTokenLifetime: value('refreshTokenLifetime'), refresh: form.get('refresh') === 'yes',
+  };
+}
+
+/** The form as the admin API's JSON (ClientInput field names), for the same validation. */
+function registrationJson(f: AppForm): Record<string, unknown> {
+  const lines = (s: string) => s.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const number = (field: string, s: string) => {
+    if (s === '') return undefined;
+    if (!/^\d+$/.test(s)) throw new OAuthError('invalid_client_metadata', `${field} must be a whole number of seconds`);
+    return Number(s);
+  };
+  let jwks: unknown;
+  if (f.jwks !== '') {
+    try {
+      jwks = JSON.parse(f.jwks);
+    } catch {
+      throw new OAuthError('invalid_client_metadata', 'JWKS must be JSON: {"keys": [...]}');
+    }
+  }
+  const interactive = f.type !== 'backend-service';
+  const json: Record<string, unknown> = {
+    name: f.name, type: f.type, status: 'active', redirectUris: lines(f.redirectUris), scopes: f.scopes.split(/\s+/).filter(Boolean), corsOrigins: lines(f.corsOrigins),
+    ...(f.launchUrl ? { launchUrl: f.launchUrl } : {}),
+    ...(f.jwksUri ? { jwksUri: f.jwksUri } : {}),
+    ...(jwks !== undefined ? { jwks } : {}),
+    ...(interactive ? { grantTypes: f.refresh ? ['authorization_code', 'refresh_token'] : ['authorization_code'] } : {}),
+    accessTokenLifetime: number('Access token lifetime', f.accessTokenLifetime),
+    refreshTokenLifetime: number('Refresh token lifetime', f.refreshTokenLifetime),
+  };
+  if (!f.name) throw new OAuthError('invalid_client_metadata', 'name is required');
+  return Object.fromEntries(Object.entries(json).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,83 @@
+// The admin console's pages: the app registry (apps waiting for approval first), the registration form, and the
+// page that shows a new client secret once. Plain forms with CSRF tokens, no scripts.
+import type { Client } from '../auth/clients/client-store.ts';
+import { html, type Html } from '../ui/html.ts';
+import { alertMessage, csrfField } from '../ui/layout.ts';
+
+export const ADMIN_PATH = '/admin';
+export const NEW_APP_PATH = `${ADMIN_PATH}/apps/new`;
+export const APPS_PATH = `${ADMIN_PATH}/apps`;
+export const appActionPath = (clientId: string, action: AppAction) => `${APPS_PATH}/${encodeURIComponent(clientId)}/${action}`;
+
+export type AppAction = 'approve' | 'suspend' | 'activate' | 'delete' | 'rotate-secret';
+
+const TYPES: [Client['type'], string][] = [
+  ['public', 'Public (browser or mobile app, PKCE only)'],
+  ['confidential-symmetric', 'Confidential, client secret'],
+  ['confidential-asymmetric', 'Confidential, private key JWT (JWKS)'],
+  ['backend-service', 'Backend service (client_credentials, JWKS)'],
+];
+
+function actionButton(csrf: string, clientId: string, action: AppAction, label: string, secondary = true): Html {
+  return html`<form method="post" action="${appActionPath(clientId, action)}" class="inline">${csrfField(csrf)}<button type="submit" class="${secondary ? 'secondary' : ''}" aria-label="${label}">${label.split(' ')[0]}</button></form>`;
+}
+
+export function registryBody(clients: readonly Client[], csrf: string): Html {
+  const pending = clients.filter((c) => c.status === 'pending');
+  return html`<p><a href="${NEW_APP_PATH}">Register an app</a></p>
+<section aria-labelledby="pending"><h2 id="pending">Waiting for approval</h2>
+${pending.length === 0 ? html`<p class="muted">No app is waiting.</p>` : html`<ul class="choices">
+${pending.map((c) => html`<li><strong>${c.name}</strong> <span class="muted">${c.type}, redirect ${c.redirectUris.join(', ') || '—'}, scopes ${c.scopes.join(' ') || '—'}</span>
+<div class="actions">${actionButton(csrf, c.clientId, 'approve', `Approve ${c.name}`, false)} ${actionButton(csrf, c.clientId, 'delete', `Delete ${c.name}`)}</div></li>`)}
+</ul>`}
+</section>
+<section aria-labelledby="apps"><h2 id="apps">Apps</h2>
+<table>
+<thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">client_id</th><th scope="col">Actions</th></tr></thead>
+<tbody>${clients.map((c) => html`<tr><td>${c.name}</td><td>${c.type}</td><td>${c.status}</td><td><code>${c.clientId}</code></td><td><div class="actions">
+${c.status === 'active' ? actionButton(csrf, c.clientId, 'suspend', `Suspend ${c.name}`) : c.status === 'suspended' ? actionButton(csrf, c.clientId, 'activate', `Activate ${c.name}`) : ''}
+${c.type === 'confidential-symmetric' ? actionButton(csrf, c.clientId, 'rotate-secret', `Rotate secret of ${c.name}`) : ''}
+${actionButton(csrf, c.clientId, 'delete', `Delete ${c.name}`)}</div></td></tr>`)}</tbody>
+</table>
+</section>`;
+}
+
+/** The registration form's fields, as typed (re-shown after an error). */
+export type AppForm = Record<'name' | 'type' | 'redirectUris' | 'launchUrl' | 'scopes' | 'jwksUri' | 'jwks' | 'corsOrigins' | 'accessTokenLifetime' | 'refreshTokenLifetime', string> & { refresh: boolean };
+
+export const EMPTY_APP_FORM: AppForm = {
+  name: '', type: 'public', redirectUris: '', launchUrl: '', scopes: 'launch openid fhirUser patient/*.rs', jwksUri: '', jwks: '', corsOrigins: '',
+  accessTokenLifetime: '', refreshTokenLifetime: '', refresh: true,
+};
+
+export function registrationForm(f: AppForm, csrf: string, error?: string): Html {
+  const text = (name: keyof AppForm, label: string, hint = '') => html`<label for="${name}">${label}</label>${hint ? html`<span class="muted">${hint}</span>` : ''}
+<input type="text" id="${name}" name="${name}" value="${String(f[name])}">`;
+  const area = (name: keyof AppForm, label: string, hint: string) => html`<label for="${name}">${label}</label><span class="muted">${hint}</span>
+<textarea id="${name}" name="${name}" rows="3">${String(f[name])}</textarea>`;
+  return html`${error ? alertMessage(error) : ''}
+<form method="post" action="${APPS_PATH}">
+${csrfField(csrf)}
+${text('name', 'Name')}
+<label for="type">Type</label>
+<select id="type" name="type">${TYPES.map(([v, label]) => html`<option value="${v}"${v === f.type ? html` selected` : ''}>${label}</option>`)}</select>
+${area('redirectUris', 'Redirect URIs', 'one per line; exact match, https (http only on loopback)')}
+${text('launchUrl', 'Launch URL', 'where the EHR opens the app (EHR launch)')}
+${text('scopes', 'Allowed scopes', 'space-separated')}
+<fieldset><legend>Refresh tokens</legend><label><input type="checkbox" name="refresh" value="yes"${f.refresh ? html` checked` : ''}> Allow the refresh_token grant (interactive apps)</label></fieldset>
+${text('jwksUri', 'JWKS URL', 'private key JWT and backend services: where the app publishes its public keys')}
+${area('jwks', 'JWKS', 'or the key set itself, as JSON {"keys": [...]}')}
+${area('corsOrigins', 'CORS origins', 'one per line: origins whose browsers may call the token endpoint')}
+${text('accessTokenLifetime', 'Access token lifetime (seconds)', 'empty for the default')}
+${text('refreshTokenLifetime', 'Refresh token lifetime (seconds)', 'empty for the default')}
+<button type="submit">Register</button>
+</form>`;
+}
+
+/** A client secret, shown this once. */
+export function secretBody(client: Client, secret: string | undefined, headline: string): Html {
+  return html`<p>${headline}: <strong>${client.name}</strong>, client_id <code>${client.clientId}</code>.</p>
+${secret ? html`<p class="error" role="alert">Copy the client secret now: it is stored only as a hash and will not be shown again.</p>
+<pre><code>${secret}</code></pre>` : ''}
+<p><a href="${ADMIN_PATH}">Back to the apps</a></p>`;
+}
