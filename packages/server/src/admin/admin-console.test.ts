@@ -132,4 +132,40 @@ describe('admin console: the app registry', () => {
     assert.equal((await browser.send('POST', '/admin/apps/no-such-app/delete', new URLSearchParams({ _csrf: csrf }))).status, 404);
     assert.ok(await getClient(t.db, client.clientId));
   });
+
+  it('shows the audit trail filtered by patient, app, outcome and user, newest first, page by page', async () => {
+    await t.request('PUT', '/fhir/Patient/ac-pat', { resourceType: 'Patient', id: 'ac-pat' });
+    await t.request('PUT', '/fhir/Patient/ac-other', { resourceType: 'Patient', id: 'ac-other' });
+    const token = await t.token({ clientId: 'viewer-app', subject: 'viewer-user', scope: 'patient/*.rs', context: { patient: 'ac-pat' } });
+    const asApp = (url: string) => t.request('GET', url, undefined, { authorization: `Bearer ${token}` });
+    for (let i = 0; i < 55; i++) assert.equal((await asApp('/fhir/Patient/ac-pat')).status, 200);
+    assert.equal((await asApp('/fhir/Patient/ac-other')).status, 404, 'outside the launch patient: refused');
+
+    const browser = await signedIn('ac-admin');
+    const byApp = await browser.go('GET', '/admin/audit?app=viewer-app&outcome=4');
+    assert.equal(byApp.status, 200);
+    const refusedRows = [...byApp.html.matchAll(/<tr><td>\d{4}-[^<]*<\/td>[\s\S]*?<\/tr>/g)].map((m) => m[0]);
+    assert.equal(refusedRows.length, 1, byApp.html);
+    assert.match(refusedRows[0]!, /<td>viewer-app<\/td>/);
+    assert.match(refusedRows[0]!, /refused \(4xx\)/);
+
+    const first = await browser.go('GET', '/admin/audit?patient=ac-pat&app=viewer-app');
+    const rowsOf = (html: string) => [...html.matchAll(/<tr><td>(\d{4}-[^<]*)<\/td>/g)].length;
+    assert.equal(rowsOf(first.html), 50, 'a page of 50');
+    const older = /<a href="([^"]+)">Older records<\/a>/.exec(first.html)?.[1]?.replace(/&amp;/g, '&');
+    assert.ok(older, 'a link to the next page');
+    const second = await browser.go('GET', older);
+    assert.ok(rowsOf(second.html) >= 5, 'the rest');
+    assert.match(second.html, /value="ac-pat"/, 'the filters are kept');
+
+    const badDate = await browser.go('GET', '/admin/audit?from=yesterday');
+    assert.equal(badDate.status, 400);
+    assert.match(badDate.html, /From: a date, YYYY-MM-DD/);
+    const noUser = await browser.go('GET', '/admin/audit?user=nobody-here');
+    assert.equal(noUser.status, 400);
+    assert.match(noUser.html, /User: no user nobody-here/);
+    const byUser = await browser.go('GET', '/admin/audit?user=ac-admin');
+    assert.equal(byUser.status, 200);
+    assert.match(byUser.html, /Sign-in succeeded/, 'the administrator’s own sign-ins');
+  });
 });

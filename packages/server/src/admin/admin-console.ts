@@ -3,6 +3,7 @@
 // registered (every client type; a client secret is shown once), suspended, activated, deleted, and their secrets
 // rotated. The registration form is read by the admin API's own validation (clients/client-json.ts), so both take
 // exactly the same registrations. Every change is audited as the admin API's are, with the administrator as the user.
+// The audit trail is viewed with filters (audit-viewer.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import type { Database } from '../store/database.ts';
@@ -15,17 +16,21 @@ import { clientInputFromJson } from '../auth/clients/client-json.ts';
 import { approveClient, deleteClient, getClient, listClients, registerClient, rotateClientSecret, setClientStatus } from '../auth/clients/client-store.ts';
 import type { Session, Sessions } from '../auth/session.ts';
 import { signIn } from '../auth/sign-in.ts';
-import type { User } from '../auth/users/user-store.ts';
+import { getUserByUsername, type User } from '../auth/users/user-store.ts';
+import type { FhirAsUser } from '../ui/fhir-as-user.ts';
 import { html } from '../ui/html.ts';
 import { alertMessage, installPageErrorHandler, sendPage } from '../ui/layout.ts';
 import {
   ADMIN_PATH, APPS_PATH, EMPTY_APP_FORM, NEW_APP_PATH, registrationForm, registryBody, secretBody, type AppAction, type AppForm,
 } from './admin-pages.ts';
+import { AUDIT_PATH, auditBody, auditFilters, auditRows, auditSearch, nextPage, type AuditRow } from './audit-viewer.ts';
 
 export interface AdminConsoleOptions {
   db: Database;
   sessions: Sessions;
   audit: AuthAuditOptions;
+  /** The FHIR API as the administrator (ADMIN_CLIENT_ID, `user/AuditEvent.rs`), for the audit viewer. */
+  fhir: FhirAsUser;
 }
 
 const ACTION_EVENTS: Record<AppAction, AuthEvent> = {
@@ -52,6 +57,22 @@ export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptio
       await sessions.end(request, reply);
     }
     return reply.redirect(ADMIN_PATH, 303);
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>(AUDIT_PATH, async (request, reply) => {
+    const session = await adminSession(request, reply);
+    if (!session) return reply;
+    const filters = auditFilters(request.query);
+    const user = filters.user ? await getUserByUsername(db, filters.user) : undefined;
+    const search = filters.user && !user ? { error: `User: no user ${filters.user}.` } : auditSearch(filters, user);
+    let rows: AuditRow[] | { error: string } = typeof search === 'string' ? [] : search;
+    let next: string | undefined;
+    if (typeof search === 'string') {
+      const [result] = await opts.fhir.readAll(session.user, [search]);
+      rows = result?.resource ? auditRows(result.resource) : { error: `The audit search failed (HTTP ${result?.status}).` };
+      next = nextPage(result?.resource, filters);
+    }
+    return sendPage(reply, { title: 'Audit trail', wide: true, status: 'error' in rows ? 400 : 200, body: auditBody(filters, rows, next) });
   });
 
   app.get(NEW_APP_PATH, async (request, reply) => {

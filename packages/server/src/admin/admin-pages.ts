@@ -5,6 +5,8 @@ import { html, type Html } from '../ui/html.ts';
 import { alertMessage, csrfField } from '../ui/layout.ts';
 
 export const ADMIN_PATH = '/admin';
+/** The built-in client the console reads the audit trail as (ui/fhir-as-user.ts). */
+export const ADMIN_CLIENT_ID = 'firekeeper-admin';
 export const NEW_APP_PATH = `${ADMIN_PATH}/apps/new`;
 export const APPS_PATH = `${ADMIN_PATH}/apps`;
 export const appActionPath = (clientId: string, action: AppAction) => `${APPS_PATH}/${encodeURIComponent(clientId)}/${action}`;
@@ -24,7 +26,7 @@ function actionButton(csrf: string, clientId: string, action: AppAction, label: 
 
 export function registryBody(clients: readonly Client[], csrf: string): Html {
   const pending = clients.filter((c) => c.status === 'pending');
-  return html`<p><a href="${NEW_APP_PATH}">Register an app</a></p>
+  return html`<p><a href="${NEW_APP_PATH}">Register an app</a> · <a href="${ADMIN_PATH}/audit">Audit trail</a></p>
 <section aria-labelledby="pending"><h2 id="pending">Waiting for approval</h2>
 ${pending.length === 0 ? html`<p class="muted">No app is waiting.</p>` : html`<ul class="choices">
 ${pending.map((c) => html`<li><strong>${c.name}</strong> <span class="muted">${c.type}, redirect ${c.redirectUris.join(', ') || '—'}, scopes ${c.scopes.join(' ') || '—'}</span>

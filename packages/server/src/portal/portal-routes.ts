@@ -19,6 +19,7 @@ import { signIn } from '../auth/sign-in.ts';
 import type { User } from '../auth/users/user-store.ts';
 import { chartOf, chartRequests } from '../ehr/chart.ts';
 import { EHR_CLIENT_ID, EHR_PATH } from '../ehr/ehr-pages.ts';
+import { ADMIN_CLIENT_ID } from '../admin/admin-pages.ts';
 import type { FhirAsUser } from '../ui/fhir-as-user.ts';
 import { html } from '../ui/html.ts';
 import { alertMessage, installPageErrorHandler, sendPage } from '../ui/layout.ts';
@@ -140,7 +141,7 @@ export async function portalRoutes(app: FastifyInstance, opts: PortalRoutesOptio
 
 /** Every app's name by client_id, with Firekeeper's own pages under their names. */
 function appNames(clients: readonly Client[]): Map<string, string> {
-  return new Map([[EHR_CLIENT_ID, 'Firekeeper EHR'], [PORTAL_CLIENT_ID, 'this portal'], ...clients.map((c): [string, string] => [c.clientId, c.name])]);
+  return new Map([[EHR_CLIENT_ID, 'Firekeeper EHR'], [PORTAL_CLIENT_ID, 'this portal'], [ADMIN_CLIENT_ID, 'Firekeeper admin console'], ...clients.map((c): [string, string] => [c.clientId, c.name])]);
 }
 
 const bundleEntries = (bundle: Json | undefined): Json[] => ((bundle?.entry as Json[] | undefined) ?? []).map((e) => e.resource).filter(Boolean);
