@@ -113,7 +113,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   // The portal writes one thing: the patient's privacy Consent.
   const portalFhir = new FhirAsUser(app, keys, { issuer: config.baseUrl, fhirBase, clientId: PORTAL_CLIENT_ID, scope: 'user/*.rs user/Consent.cu' });
   const adminFhir = new FhirAsUser(app, keys, { issuer: config.baseUrl, fhirBase, clientId: ADMIN_CLIENT_ID, scope: 'user/AuditEvent.rs' });
-  await app.register(adminConsole, { db, sessions, audit: authAudit, fhir: adminFhir });
+  await app.register(adminConsole, { db, sessions, audit: authAudit, fhir: adminFhir, revocations });
   await app.register(portalRoutes, { db, sessions, revocations, audit: authAudit, fhir: portalFhir, fhirBase });
   await app.register(homePage, { db, config, fhirBase });
   if (config.mode === 'sandbox') await app.register(tokenInspector, { keys, issuer: config.baseUrl });

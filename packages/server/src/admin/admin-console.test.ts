@@ -4,9 +4,10 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp, type TestApp } from '../test-support/app.ts';
-import { TestBrowser, type PageResult } from '../test-support/oauth-browser.ts';
+import { TestBrowser, pkcePair, type PageResult } from '../test-support/oauth-browser.ts';
 import { clientSecretHash, getClient, listClients, registerClient } from '../auth/clients/client-store.ts';
 import { createUser } from '../auth/users/user-store.ts';
+import { createGrantWithCode } from '../auth/grant-store.ts';
 import { verifySecret } from '../auth/secret-hash.ts';
 import { CLIENT_ID_SYSTEM } from '../audit/audit-event.ts';
 
@@ -167,5 +168,39 @@ describe('admin console: the app registry', () => {
     const byUser = await browser.go('GET', '/admin/audit?user=ac-admin');
     assert.equal(byUser.status, 200);
     assert.match(byUser.html, /Sign-in succeeded/, 'the administrator’s own sign-ins');
+  });
+
+  it('lists an app’s live grants with their tokens and revokes one, then all: refresh and access tokens stop', async () => {
+    const redirect = 'https://grants.example/cb';
+    const { client } = await registerClient(t.db, { name: 'Granted', type: 'public', redirectUris: [redirect], scopes: ['patient/*.rs', 'offline_access'], grantTypes: ['authorization_code', 'refresh_token'] });
+    await t.request('PUT', '/fhir/Patient/ac-granted', { resourceType: 'Patient', id: 'ac-granted' });
+    const token = (form: Record<string, string>) => t.app.inject({ method: 'POST', url: '/auth/token', payload: new URLSearchParams({ client_id: client.clientId, ...form }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const grantFor = async (username: string) => {
+      const user = await createUser(t.db, { username, password: PASSWORD, name: username, role: 'patient', fhirUser: 'Patient/ac-granted' });
+      const { verifier, challenge } = pkcePair();
+      const code = await createGrantWithCode(t.db, { clientId: client.clientId, userId: user.id, scope: 'patient/*.rs offline_access', context: { patient: 'ac-granted' }, redirectUri: redirect, codeChallenge: challenge });
+      return (await token({ grant_type: 'authorization_code', code, redirect_uri: redirect, code_verifier: verifier })).json() as { access_token: string; refresh_token: string };
+    };
+    const first = await grantFor('ac-grant-one');
+    const second = await grantFor('ac-grant-two');
+    const read = (accessToken: string) => t.request('GET', '/fhir/Patient/ac-granted', undefined, { authorization: `Bearer ${accessToken}` });
+    assert.equal((await read(first.access_token)).status, 200);
+
+    const browser = await signedIn('ac-admin');
+    const detail = await browser.go('GET', `/admin/apps/${client.clientId}`);
+    assert.equal(detail.status, 200);
+    assert.match(detail.html, /<tr><td>ac-grant-one<\/td><td>patient\/\*\.rs offline_access<\/td><td>[^<]+<\/td><td>1<\/td><td>1<\/td>/);
+    const afterOne = await press(browser, detail, 'Revoke grant of ac-grant-one');
+    assert.doesNotMatch(afterOne.html, /<td>ac-grant-one<\/td>/);
+    assert.match(afterOne.html, /<td>ac-grant-two<\/td>/);
+    assert.equal((await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token })).statusCode, 400);
+    assert.equal((await read(first.access_token)).status, 401, 'its access token is refused');
+    assert.equal((await read(second.access_token)).status, 200, 'the other grant still works');
+
+    const afterAll = await press(browser, afterOne, 'Revoke all grants of Granted');
+    assert.match(afterAll.html, /No user has a live grant to this app/);
+    assert.equal((await token({ grant_type: 'refresh_token', refresh_token: second.refresh_token })).statusCode, 400);
+    assert.equal((await read(second.access_token)).status, 401);
+    assert.equal((await browser.go('GET', '/admin/apps/no-such-app')).status, 404);
   });
 });

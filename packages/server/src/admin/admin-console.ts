@@ -15,13 +15,15 @@ import { OAuthError } from '../auth/oauth-errors.ts';
 import { clientInputFromJson } from '../auth/clients/client-json.ts';
 import { approveClient, deleteClient, getClient, listClients, registerClient, rotateClientSecret, setClientStatus } from '../auth/clients/client-store.ts';
 import type { Session, Sessions } from '../auth/session.ts';
+import type { RevocationList } from '../auth/revocation-list.ts';
+import { liveGrantsOf, revokeGrant } from '../auth/grant-store.ts';
 import { signIn } from '../auth/sign-in.ts';
 import { getUserByUsername, type User } from '../auth/users/user-store.ts';
 import type { FhirAsUser } from '../ui/fhir-as-user.ts';
 import { html } from '../ui/html.ts';
 import { alertMessage, installPageErrorHandler, sendPage } from '../ui/layout.ts';
 import {
-  ADMIN_PATH, APPS_PATH, EMPTY_APP_FORM, NEW_APP_PATH, registrationForm, registryBody, secretBody, type AppAction, type AppForm,
+  ADMIN_PATH, APPS_PATH, EMPTY_APP_FORM, NEW_APP_PATH, appDetailBody, appPath, registrationForm, registryBody, secretBody, type AppAction, type AppForm,
 } from './admin-pages.ts';
 import { AUDIT_PATH, auditBody, auditFilters, auditRows, auditSearch, nextPage, type AuditRow } from './audit-viewer.ts';
 
@@ -31,10 +33,12 @@ export interface AdminConsoleOptions {
   audit: AuthAuditOptions;
   /** The FHIR API as the administrator (ADMIN_CLIENT_ID, `user/AuditEvent.rs`), for the audit viewer. */
   fhir: FhirAsUser;
+  revocations: RevocationList;
 }
 
 const ACTION_EVENTS: Record<AppAction, AuthEvent> = {
   approve: 'client-updated', suspend: 'client-updated', activate: 'client-updated', delete: 'client-deleted', 'rotate-secret': 'client-secret-rotated',
+  'revoke-grants': 'token-revoked',
 };
 
 export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptions): Promise<void> {
@@ -101,12 +105,17 @@ export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptio
     if (!session) return reply;
     const action = request.params.action as AppAction;
     const client = Object.hasOwn(ACTION_EVENTS, action) ? await getClient(db, request.params.id) : undefined;
-    if (!client) return sendPage(reply, { title: 'Not found', status: 404, body: html`${alertMessage('No such app or action.')}<p><a href="${ADMIN_PATH}">Back to the apps</a></p>` });
+    if (!client) return notFound(reply);
     if (action === 'rotate-secret') {
       if (client.type !== 'confidential-symmetric') return sendPage(reply, { title: 'No secret', status: 400, body: alertMessage(`A ${client.type} app has no client secret.`) });
       const secret = await rotateClientSecret(db, client.clientId);
       await audited(request, session.user, 'client-secret-rotated', client.clientId);
       return sendPage(reply, { title: 'Secret rotated', body: secretBody(client, secret, 'New secret for') });
+    }
+    if (action === 'revoke-grants') {
+      for (const g of await liveGrantsOf(db, client.clientId)) await revokeGrant(db, opts.revocations, g.id);
+      await audited(request, session.user, 'token-revoked', client.clientId);
+      return reply.redirect(appPath(client.clientId), 303);
     }
     if (action === 'approve') await approveClient(db, client.clientId);
     else if (action === 'suspend') await setClientStatus(db, client.clientId, 'suspended');
@@ -115,6 +124,28 @@ export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptio
     await audited(request, session.user, ACTION_EVENTS[action], client.clientId);
     return reply.redirect(ADMIN_PATH, 303);
   });
+
+  app.get<{ Params: { id: string } }>(`${APPS_PATH}/:id`, async (request, reply) => {
+    const session = await adminSession(request, reply);
+    if (!session) return reply;
+    const client = await getClient(db, request.params.id);
+    if (!client) return notFound(reply);
+    return sendPage(reply, { title: client.name, wide: true, body: appDetailBody(client, await liveGrantsOf(db, client.clientId), reply.generateCsrf()) });
+  });
+
+  app.post<{ Params: { id: string; grantId: string } }>(`${APPS_PATH}/:id/grants/:grantId/revoke`, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const session = await adminSession(request, reply);
+    if (!session) return reply;
+    const grant = (await liveGrantsOf(db, request.params.id)).find((g) => g.id === request.params.grantId);
+    if (!grant) return notFound(reply);
+    await revokeGrant(db, opts.revocations, grant.id);
+    await audited(request, session.user, 'token-revoked', request.params.id);
+    return reply.redirect(appPath(request.params.id), 303);
+  });
+
+  function notFound(reply: FastifyReply) {
+    return sendPage(reply, { title: 'Not found', status: 404, body: html`${alertMessage('No such app, grant or action.')}<p><a href="${ADMIN_PATH}">Back to the apps</a></p>` });
+  }
 
   function audited(request: FastifyRequest, user: User, event: AuthEvent, clientId: string): Promise<void> {
     return recordAuthEvent(opts.audit, request, 200, { event, userId: user.id, userName: user.name, ...(user.fhirUser ? { fhirUser: user.fhirUser } : {}), subjectClientId: clientId });

@@ -1,6 +1,7 @@
 // The admin console's pages: the app registry (apps waiting for approval first), the registration form, and the
 // page that shows a new client secret once. Plain forms with CSRF tokens, no scripts.
 import type { Client } from '../auth/clients/client-store.ts';
+import type { AppGrant } from '../auth/grant-store.ts';
 import { html, type Html } from '../ui/html.ts';
 import { alertMessage, csrfField } from '../ui/layout.ts';
 
@@ -9,9 +10,11 @@ export const ADMIN_PATH = '/admin';
 export const ADMIN_CLIENT_ID = 'firekeeper-admin';
 export const NEW_APP_PATH = `${ADMIN_PATH}/apps/new`;
 export const APPS_PATH = `${ADMIN_PATH}/apps`;
-export const appActionPath = (clientId: string, action: AppAction) => `${APPS_PATH}/${encodeURIComponent(clientId)}/${action}`;
+export const appPath = (clientId: string) => `${APPS_PATH}/${encodeURIComponent(clientId)}`;
+export const appActionPath = (clientId: string, action: AppAction) => `${appPath(clientId)}/${action}`;
+export const grantRevokePath = (clientId: string, grantId: string) => `${appPath(clientId)}/grants/${encodeURIComponent(grantId)}/revoke`;
 
-export type AppAction = 'approve' | 'suspend' | 'activate' | 'delete' | 'rotate-secret';
+export type AppAction = 'approve' | 'suspend' | 'activate' | 'delete' | 'rotate-secret' | 'revoke-grants';
 
 const TYPES: [Client['type'], string][] = [
   ['public', 'Public (browser or mobile app, PKCE only)'],
@@ -20,9 +23,11 @@ const TYPES: [Client['type'], string][] = [
   ['backend-service', 'Backend service (client_credentials, JWKS)'],
 ];
 
-function actionButton(csrf: string, clientId: string, action: AppAction, label: string, secondary = true): Html {
-  return html`<form method="post" action="${appActionPath(clientId, action)}" class="inline">${csrfField(csrf)}<button type="submit" class="${secondary ? 'secondary' : ''}" aria-label="${label}">${label.split(' ')[0]}</button></form>`;
+function postButton(csrf: string, action: string, label: string, secondary = true): Html {
+  return html`<form method="post" action="${action}" class="inline">${csrfField(csrf)}<button type="submit" class="${secondary ? 'secondary' : ''}" aria-label="${label}">${label.split(' ')[0]}</button></form>`;
 }
+
+const actionButton = (csrf: string, clientId: string, action: AppAction, label: string, secondary = true) => postButton(csrf, appActionPath(clientId, action), label, secondary);
 
 export function registryBody(clients: readonly Client[], csrf: string): Html {
   const pending = clients.filter((c) => c.status === 'pending');
@@ -36,7 +41,7 @@ ${pending.map((c) => html`<li><strong>${c.name}</strong> <span class="muted">${c
 <section aria-labelledby="apps"><h2 id="apps">Apps</h2>
 <table>
 <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">client_id</th><th scope="col">Actions</th></tr></thead>
-<tbody>${clients.map((c) => html`<tr><td>${c.name}</td><td>${c.type}</td><td>${c.status}</td><td><code>${c.clientId}</code></td><td><div class="actions">
+<tbody>${clients.map((c) => html`<tr><td><a href="${appPath(c.clientId)}">${c.name}</a></td><td>${c.type}</td><td>${c.status}</td><td><code>${c.clientId}</code></td><td><div class="actions">
 ${c.status === 'active' ? actionButton(csrf, c.clientId, 'suspend', `Suspend ${c.name}`) : c.status === 'suspended' ? actionButton(csrf, c.clientId, 'activate', `Activate ${c.name}`) : ''}
 ${c.type === 'confidential-symmetric' ? actionButton(csrf, c.clientId, 'rotate-secret', `Rotate secret of ${c.name}`) : ''}
 ${actionButton(csrf, c.clientId, 'delete', `Delete ${c.name}`)}</div></td></tr>`)}</tbody>
@@ -82,4 +87,26 @@ export function secretBody(client: Client, secret: string | undefined, headline:
 ${secret ? html`<p class="error" role="alert">Copy the client secret now: it is stored only as a hash and will not be shown again.</p>
 <pre><code>${secret}</code></pre>` : ''}
 <p><a href="${ADMIN_PATH}">Back to the apps</a></p>`;
+}
+
+/** One app: its registration, and the grants users gave it, each revocable (and all at once). */
+export function appDetailBody(c: Client, grants: readonly AppGrant[], csrf: string): Html {
+  const list = (v: readonly string[]) => (v.length === 0 ? '—' : v.join(', '));
+  const facts: [string, string][] = [
+    ['client_id', c.clientId], ['Type', c.type], ['Status', c.status], ['Client authentication', c.authMethod],
+    ['Redirect URIs', list(c.redirectUris)], ['Launch URL', c.launchUrl ?? '—'], ['Allowed scopes', c.scopes.join(' ') || '—'],
+    ['Grant types', list(c.grantTypes)], ['JWKS', c.jwksUri ?? (c.jwks ? `${c.jwks.keys.length} key(s) registered` : '—')],
+    ['Token lifetimes', `access ${c.accessTokenLifetime} s, refresh ${c.refreshTokenLifetime} s`], ['CORS origins', list(c.corsOrigins)],
+  ];
+  return html`<p><a href="${ADMIN_PATH}">All apps</a></p>
+<table><tbody>${facts.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</tbody></table>
+<section aria-labelledby="grants"><h2 id="grants">Active grants</h2>
+${grants.length === 0 ? html`<p class="muted">No user has a live grant to this app.</p>` : html`<table>
+<thead><tr><th scope="col">User</th><th scope="col">Scopes</th><th scope="col">Since</th><th scope="col">Live access tokens</th><th scope="col">Live refresh tokens</th><th scope="col"></th></tr></thead>
+<tbody>${grants.map((g) => html`<tr><td>${g.user}</td><td>${g.scope}</td><td>${g.createdAt}</td><td>${g.liveAccessTokens}</td><td>${g.liveRefreshTokens}</td>
+<td><div class="actions">${postButton(csrf, grantRevokePath(c.clientId, g.id), `Revoke grant of ${g.user}`)}</div></td></tr>`)}</tbody>
+</table>
+<div class="actions">${actionButton(csrf, c.clientId, 'revoke-grants', `Revoke all grants of ${c.name}`, false)}</div>`}
+<p class="muted">Revoking stops the grant's refresh tokens at once and its access tokens within a second.</p>
+</section>`;
 }

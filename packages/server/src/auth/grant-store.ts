@@ -152,6 +152,33 @@ export async function revokeGrantsOf(q: Queryable, revocations: RevocationList, 
   return grants.length;
 }
 
+/** A live grant of an app, as the admin console lists it. */
+export interface AppGrant {
+  id: string;
+  /** The user's username (the grant's user id when the user is gone). */
+  user: string;
+  scope: string;
+  createdAt: string;
+  /** Access tokens issued from it that have not expired (revoked ones included until then). */
+  liveAccessTokens: number;
+  /** Refresh tokens that can still be used. */
+  liveRefreshTokens: number;
+}
+
+/** The grants users gave an app and did not revoke, newest first. */
+export async function liveGrantsOf(q: Queryable, clientId: string): Promise<AppGrant[]> {
+  const rows = await q.query<Omit<AppGrant, 'liveAccessTokens' | 'liveRefreshTokens'> & { liveAccessTokens: string; liveRefreshTokens: string }>(
+    `SELECT g.id, coalesce(u.username, g.user_id) AS "user", g.scope, to_char(g.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') AS "createdAt",
+            (SELECT count(*) FROM grant_access_tokens a WHERE a.grant_id = g.id AND a.expires_at > now())::text AS "liveAccessTokens",
+            (SELECT count(*) FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL AND r.expires_at > now())::text AS "liveRefreshTokens"
+       FROM grants g LEFT JOIN users u ON u.id = g.user_id
+      WHERE g.client_id = $1 AND g.revoked_at IS NULL
+      ORDER BY g.created_at DESC`,
+    [clientId],
+  );
+  return rows.map((r) => ({ ...r, liveAccessTokens: Number(r.liveAccessTokens), liveRefreshTokens: Number(r.liveRefreshTokens) }));
+}
+
 export interface AuthorizedApp {
   clientId: string;
   name: string;
