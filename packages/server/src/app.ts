@@ -22,6 +22,7 @@ import { EHR_CLIENT_ID } from './ehr/ehr-pages.ts';
 import { ehrRoutes } from './ehr/ehr-routes.ts';
 import { portalRoutes } from './portal/portal-routes.ts';
 import { adminConsole } from './admin/admin-console.ts';
+import { usersConsole } from './admin/users-console.ts';
 import { ADMIN_CLIENT_ID } from './admin/admin-pages.ts';
 import { PORTAL_CLIENT_ID } from './portal/portal-pages.ts';
 import { adminApi, ADMIN_API_PREFIX } from './auth/admin-api.ts';
@@ -114,6 +115,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   const portalFhir = new FhirAsUser(app, keys, { issuer: config.baseUrl, fhirBase, clientId: PORTAL_CLIENT_ID, scope: 'user/*.rs user/Consent.cu' });
   const adminFhir = new FhirAsUser(app, keys, { issuer: config.baseUrl, fhirBase, clientId: ADMIN_CLIENT_ID, scope: 'user/AuditEvent.rs' });
   await app.register(adminConsole, { db, sessions, audit: authAudit, fhir: adminFhir, revocations });
+  await app.register(usersConsole, { db, sessions, audit: authAudit });
   await app.register(portalRoutes, { db, sessions, revocations, audit: authAudit, fhir: portalFhir, fhirBase });
   await app.register(homePage, { db, config, fhirBase });
   if (config.mode === 'sandbox') await app.register(tokenInspector, { keys, issuer: config.baseUrl });

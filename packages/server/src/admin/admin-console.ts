@@ -9,12 +9,12 @@ import type {} from '@fastify/csrf-protection';
 import type { Database } from '../store/database.ts';
 import type { AuthEvent } from '../audit/audit-event.ts';
 import { recordAuthEvent, type AuthAuditOptions } from '../audit/auth-audit.ts';
-import { loginForm } from '../auth/authorize-pages.ts';
 import { registerFormParser } from '../auth/form-body.ts';
 import { OAuthError } from '../auth/oauth-errors.ts';
 import { clientInputFromJson } from '../auth/clients/client-json.ts';
 import { approveClient, deleteClient, getClient, listClients, registerClient, rotateClientSecret, setClientStatus } from '../auth/clients/client-store.ts';
-import type { Session, Sessions } from '../auth/session.ts';
+import type { Sessions } from '../auth/session.ts';
+import { adminGate, showAdminLogin } from './admin-session.ts';
 import type { RevocationList } from '../auth/revocation-list.ts';
 import { liveGrantsOf, revokeGrant } from '../auth/grant-store.ts';
 import { signIn } from '../auth/sign-in.ts';
@@ -43,6 +43,7 @@ const ACTION_EVENTS: Record<AppAction, AuthEvent> = {
 
 export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptions): Promise<void> {
   const { db, sessions } = opts;
+  const adminSession = adminGate(sessions);
   registerFormParser(app);
   installPageErrorHandler(app, 'admin console');
 
@@ -56,7 +57,7 @@ export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptio
     const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
     if (form.get('step') === 'login') {
       const error = await signIn(db, sessions, request, reply, form, { audit: opts.audit });
-      if (error) return showLogin(reply, error, form.get('username') ?? '');
+      if (error) return showAdminLogin(reply, error, form.get('username') ?? '');
     } else if (form.get('step') === 'logout') {
       await sessions.end(request, reply);
     }
@@ -149,22 +150,6 @@ export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptio
 
   function audited(request: FastifyRequest, user: User, event: AuthEvent, clientId: string): Promise<void> {
     return recordAuthEvent(opts.audit, request, 200, { event, userId: user.id, userName: user.name, ...(user.fhirUser ? { fhirUser: user.fhirUser } : {}), subjectClientId: clientId });
-  }
-
-  /** The signed-in administrator's session; otherwise the sign-in page (or a refusal) is sent. */
-  async function adminSession(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> {
-    const session = await sessions.current(request);
-    if (!session) showLogin(reply);
-    else if (session.user.role !== 'admin') sendPage(reply, { title: 'Administrators only', status: 403, body: html`<p>You are signed in as ${session.user.name}, who is not an administrator.</p>` });
-    else return session;
-    return undefined;
-  }
-
-  function showLogin(reply: FastifyReply, error?: string, username?: string) {
-    const body = loginForm({ action: ADMIN_PATH, csrf: reply.generateCsrf(), appName: '' }, {
-      error, username, intro: html`<p>Sign in as an administrator to manage the apps registered with Firekeeper.</p>`,
-    });
-    return sendPage(reply, { title: 'Admin console', status: error ? 401 : 200, body });
   }
 }
 

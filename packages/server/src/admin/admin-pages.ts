@@ -31,7 +31,7 @@ const actionButton = (csrf: string, clientId: string, action: AppAction, label: 
 
 export function registryBody(clients: readonly Client[], csrf: string): Html {
   const pending = clients.filter((c) => c.status === 'pending');
-  return html`<p><a href="${NEW_APP_PATH}">Register an app</a> · <a href="${ADMIN_PATH}/audit">Audit trail</a></p>
+  return html`<p><a href="${NEW_APP_PATH}">Register an app</a> · <a href="${ADMIN_PATH}/users">Users</a> · <a href="${ADMIN_PATH}/audit">Audit trail</a></p>
 <section aria-labelledby="pending"><h2 id="pending">Waiting for approval</h2>
 ${pending.length === 0 ? html`<p class="muted">No app is waiting.</p>` : html`<ul class="choices">
 ${pending.map((c) => html`<li><strong>${c.name}</strong> <span class="muted">${c.type}, redirect ${c.redirectUris.join(', ') || '—'}, scopes ${c.scopes.join(' ') || '—'}</span>

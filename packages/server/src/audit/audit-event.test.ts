@@ -101,7 +101,7 @@ describe('AuditEvent for authorization events', () => {
       'token-issued': '110114', 'token-refreshed': '110114', 'token-introspected': '110114', 'token-revoked': '110114',
       'login-success': '110114', 'login-failure': '110114', 'consent-granted': '110113', 'consent-revoked': '110113',
       'client-created': '110113', 'client-updated': '110113', 'client-secret-rotated': '110113', 'client-deleted': '110113',
-      'initial-access-token-issued': '110113', 'admin-read': '110113', 'launch-created': '110100',
+      'initial-access-token-issued': '110113', 'admin-read': '110113', 'launch-created': '110100', 'user-created': '110113', 'user-updated': '110113',
     };
     for (const [name, type] of Object.entries(types)) {
       const event = auth(name as AuthEvent, { scope: 'launch patient/*.rs', jti: 'jti-2', patients: ['Patient/p-1'] });

@@ -12,7 +12,7 @@ export type AuthEvent =
   | 'token-issued' | 'token-refreshed' | 'token-introspected' | 'token-revoked'
   | 'login-success' | 'login-failure' | 'consent-granted' | 'consent-revoked'
   | 'client-created' | 'client-updated' | 'client-secret-rotated' | 'client-deleted' | 'initial-access-token-issued' | 'admin-read'
-  | 'launch-created';
+  | 'launch-created' | 'user-created' | 'user-updated';
 
 /** Who acted: the signed-in user (if any), through which app, from where. */
 export interface AuditActor {
@@ -131,6 +131,8 @@ const AUTH_EVENTS: Record<AuthEvent, { type: Coding; display: string; action: 'C
   'client-deleted': { type: SECURITY_ALERT, display: 'App registration deleted', action: 'D' },
   'initial-access-token-issued': { type: SECURITY_ALERT, display: 'Initial access token issued', action: 'C' },
   'admin-read': { type: SECURITY_ALERT, display: 'App registry read through the admin API', action: 'R' },
+  'user-created': { type: SECURITY_ALERT, display: 'User account created', action: 'C' },
+  'user-updated': { type: SECURITY_ALERT, display: 'User account or access policy changed', action: 'U' },
   // An EHR launch record: the app is about to be started in a patient's context (POST /launch).
   'launch-created': { type: APPLICATION_ACTIVITY, display: 'EHR launch created', action: 'C' },
 };

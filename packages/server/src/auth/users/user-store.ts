@@ -42,11 +42,20 @@ export function normaliseUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
+export const USER_ROLES: readonly UserRole[] = ['clinician', 'patient', 'admin'];
+
+/** Throws a TypeError (its message written for the person who typed the value) for a malformed role, fhirUser or policy. */
+function checkUserSettings(role: UserRole, fhirUser: string | null | undefined, policy: AccessPolicy | undefined): void {
+  if (!USER_ROLES.includes(role)) throw new TypeError(`a role is one of ${USER_ROLES.join(', ')}`);
+  if (fhirUser !== undefined && fhirUser !== null && !FHIR_USER.test(fhirUser)) throw new TypeError('fhirUser must be a relative reference such as Practitioner/123');
+  if (policy?.kind === 'organization' && !/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(policy.organization)) throw new TypeError('an organization policy names an Organization, such as Organization/123');
+}
+
 export async function createUser(q: Queryable, u: NewUser, now = new Date()): Promise<User> {
   const username = normaliseUsername(u.username);
   if (!/^[a-z0-9._@-]{2,64}$/.test(username)) throw new TypeError('a username is 2–64 letters, digits or . _ @ -');
   if (u.password.length < MIN_PASSWORD_LENGTH) throw new TypeError(`a password has at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (u.fhirUser !== undefined && !FHIR_USER.test(u.fhirUser)) throw new TypeError('fhirUser must be a relative reference such as Practitioner/123');
+  checkUserSettings(u.role, u.fhirUser, u.accessPolicy);
   const policy = u.accessPolicy ?? (u.role === 'patient' ? { kind: 'own-compartment' } : { kind: 'all-patients' });
   const rows = await q.query<Row>(
     `INSERT INTO users (id, username, password_hash, name, email, role, fhir_user, access_policy, created_at, updated_at)
@@ -54,6 +63,23 @@ export async function createUser(q: Queryable, u: NewUser, now = new Date()): Pr
     [randomUUID(), username, await hashSecret(u.password), u.name, u.email ?? null, u.role, u.fhirUser ?? null, JSON.stringify(policy), now.toISOString()],
   );
   return toUser(rows[0]!);
+}
+
+export interface UserSettings {
+  name: string;
+  role: UserRole;
+  fhirUser: string | null;
+  accessPolicy: AccessPolicy;
+}
+
+/** Changes what an administrator may change of a user (not the username or password); undefined when there is no such user. */
+export async function updateUser(q: Queryable, id: string, u: UserSettings, now = new Date()): Promise<User | undefined> {
+  checkUserSettings(u.role, u.fhirUser, u.accessPolicy);
+  const rows = await q.query<Row>(
+    `UPDATE users SET name = $2, role = $3, fhir_user = $4, access_policy = $5::jsonb, updated_at = $6::timestamptz WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, u.name, u.role, u.fhirUser, JSON.stringify(u.accessPolicy), now.toISOString()],
+  );
+  return rows[0] && toUser(rows[0]);
 }
 
 export async function getUser(q: Queryable, id: string): Promise<User | undefined> {
