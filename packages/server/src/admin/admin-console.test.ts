@@ -34,7 +34,7 @@ function press(browser: TestBrowser, page: PageResult, label: string): Promise<P
 }
 
 const registrationFields = (o: Record<string, string>) => ({
-  name: '', type: 'public', redirectUris: '', launchUrl: '', scopes: '', jwksUri: '', jwks: '', corsOrigins: '', accessTokenLifetime: '', refreshTokenLifetime: '', ...o,
+  name: '', type: 'public', redirectUris: '', launchUrl: '', launchMode: 'window', scopes: '', jwksUri: '', jwks: '', corsOrigins: '', accessTokenLifetime: '', refreshTokenLifetime: '', ...o,
 });
 
 describe('admin console: the app registry', () => {
@@ -90,6 +90,7 @@ describe('admin console: the app registry', () => {
       [{ name: 'Bad JWKS', type: 'confidential-asymmetric', jwks: '{not json' }, /JWKS must be JSON/],
       [{ name: 'Bad Lifetime', accessTokenLifetime: 'soon' }, /whole number/],
       [{ name: 'Bad Scope', scopes: 'patient/*.rs "quoted"' }, /invalid scope/],
+      [{ name: 'Bad Mode', launchMode: 'popup' }, /launchMode must be one of window, embedded/],
     ];
     for (const [fields, message] of cases) {
       const res = await browser.submit(form, registrationFields(fields));

@@ -156,7 +156,7 @@ export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptio
 function appForm(form: URLSearchParams): AppForm {
   const value = (k: keyof AppForm) => (form.get(k) ?? '').trim();
   return {
-    name: value('name'), type: value('type'), redirectUris: value('redirectUris'), launchUrl: value('launchUrl'), scopes: value('scopes'),
+    name: value('name'), type: value('type'), redirectUris: value('redirectUris'), launchUrl: value('launchUrl'), launchMode: value('launchMode'), scopes: value('scopes'),
     jwksUri: value('jwksUri'), jwks: value('jwks'), corsOrigins: value('corsOrigins'), accessTokenLifetime: value('accessTokenLifetime'),
     refreshTokenLifetime: value('refreshTokenLifetime'), refresh: form.get('refresh') === 'yes',
   };
@@ -182,6 +182,7 @@ function registrationJson(f: AppForm): Record<string, unknown> {
   const json: Record<string, unknown> = {
     name: f.name, type: f.type, status: 'active', redirectUris: lines(f.redirectUris), scopes: f.scopes.split(/\s+/).filter(Boolean), corsOrigins: lines(f.corsOrigins),
     ...(f.launchUrl ? { launchUrl: f.launchUrl } : {}),
+    ...(f.launchMode ? { launchMode: f.launchMode } : {}),
     ...(f.jwksUri ? { jwksUri: f.jwksUri } : {}),
     ...(jwks !== undefined ? { jwks } : {}),
     ...(interactive ? { grantTypes: f.refresh ? ['authorization_code', 'refresh_token'] : ['authorization_code'] } : {}),

@@ -50,10 +50,10 @@ ${actionButton(csrf, c.clientId, 'delete', `Delete ${c.name}`)}</div></td></tr>`
 }
 
 /** The registration form's fields, as typed (re-shown after an error). */
-export type AppForm = Record<'name' | 'type' | 'redirectUris' | 'launchUrl' | 'scopes' | 'jwksUri' | 'jwks' | 'corsOrigins' | 'accessTokenLifetime' | 'refreshTokenLifetime', string> & { refresh: boolean };
+export type AppForm = Record<'name' | 'type' | 'redirectUris' | 'launchUrl' | 'launchMode' | 'scopes' | 'jwksUri' | 'jwks' | 'corsOrigins' | 'accessTokenLifetime' | 'refreshTokenLifetime', string> & { refresh: boolean };
 
 export const EMPTY_APP_FORM: AppForm = {
-  name: '', type: 'public', redirectUris: '', launchUrl: '', scopes: 'launch openid fhirUser patient/*.rs', jwksUri: '', jwks: '', corsOrigins: '',
+  name: '', type: 'public', redirectUris: '', launchUrl: '', launchMode: 'window', scopes: 'launch openid fhirUser patient/*.rs', jwksUri: '', jwks: '', corsOrigins: '',
   accessTokenLifetime: '', refreshTokenLifetime: '', refresh: true,
 };
 
@@ -70,6 +70,8 @@ ${text('name', 'Name')}
 <select id="type" name="type">${TYPES.map(([v, label]) => html`<option value="${v}"${v === f.type ? html` selected` : ''}>${label}</option>`)}</select>
 ${area('redirectUris', 'Redirect URIs', 'one per line; exact match, https (http only on loopback)')}
 ${text('launchUrl', 'Launch URL', 'where the EHR opens the app (EHR launch)')}
+<label for="launchMode">Opens from the EHR</label>
+<select id="launchMode" name="launchMode">${([['window', 'in a new window'], ['embedded', 'embedded in the chart']] as const).map(([v, label]) => html`<option value="${v}"${v === f.launchMode ? html` selected` : ''}>${label}</option>`)}</select>
 ${text('scopes', 'Allowed scopes', 'space-separated')}
 <fieldset><legend>Refresh tokens</legend><label><input type="checkbox" name="refresh" value="yes"${f.refresh ? html` checked` : ''}> Allow the refresh_token grant (interactive apps)</label></fieldset>
 ${text('jwksUri', 'JWKS URL', 'private key JWT and backend services: where the app publishes its public keys')}
@@ -94,7 +96,7 @@ export function appDetailBody(c: Client, grants: readonly AppGrant[], csrf: stri
   const list = (v: readonly string[]) => (v.length === 0 ? '—' : v.join(', '));
   const facts: [string, string][] = [
     ['client_id', c.clientId], ['Type', c.type], ['Status', c.status], ['Client authentication', c.authMethod],
-    ['Redirect URIs', list(c.redirectUris)], ['Launch URL', c.launchUrl ?? '—'], ['Allowed scopes', c.scopes.join(' ') || '—'],
+    ['Redirect URIs', list(c.redirectUris)], ['Launch URL', c.launchUrl ?? '—'], ['Opens from the EHR', c.launchMode === 'embedded' ? 'embedded in the chart' : 'in a new window'], ['Allowed scopes', c.scopes.join(' ') || '—'],
     ['Grant types', list(c.grantTypes)], ['JWKS', c.jwksUri ?? (c.jwks ? `${c.jwks.keys.length} key(s) registered` : '—')],
     ['Token lifetimes', `access ${c.accessTokenLifetime} s, refresh ${c.refreshTokenLifetime} s`], ['CORS origins', list(c.corsOrigins)],
   ];

@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import type { Database } from '../store/database.ts';
 import { OAuthError } from '../auth/oauth-errors.ts';
-import type { ClientInput, ClientType, GrantType } from '../auth/clients/client-registration.ts';
+import type { ClientInput, ClientType, GrantType, LaunchMode } from '../auth/clients/client-registration.ts';
 import { getClient, listClients, registerClient, rotateClientSecret, setClientStatus, updateClient, type Client } from '../auth/clients/client-store.ts';
 
 export const CLIENTS_USAGE = `usage:
   firekeeper clients add --name NAME --type public|confidential-symmetric|confidential-asymmetric|backend-service
-                         [--redirect-uri URI]... [--launch-url URL] [--scope SCOPE]... [--grant-type G]...
+                         [--redirect-uri URI]... [--launch-url URL] [--launch-mode window|embedded] [--scope SCOPE]... [--grant-type G]...
                          [--jwks FILE | --jwks-uri URL] [--cors-origin ORIGIN]... [--pending]
   firekeeper clients list
   firekeeper clients show CLIENT_ID
@@ -20,6 +20,7 @@ export interface ClientsArgs {
   type?: string;
   'redirect-uri'?: string[];
   'launch-url'?: string;
+  'launch-mode'?: string;
   scope?: string[];
   'grant-type'?: string[];
   jwks?: string;
@@ -29,7 +30,7 @@ export interface ClientsArgs {
 }
 
 export const CLIENTS_OPTIONS = {
-  name: { type: 'string' }, type: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, 'launch-url': { type: 'string' },
+  name: { type: 'string' }, type: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, 'launch-url': { type: 'string' }, 'launch-mode': { type: 'string' },
   scope: { type: 'string', multiple: true }, 'grant-type': { type: 'string', multiple: true }, jwks: { type: 'string' }, 'jwks-uri': { type: 'string' },
   'cors-origin': { type: 'string', multiple: true }, pending: { type: 'boolean' },
 } as const;
@@ -85,6 +86,7 @@ function toPatch(a: ClientsArgs): Partial<ClientInput> {
     type: a.type as ClientType | undefined,
     redirectUris: a['redirect-uri'],
     launchUrl: a['launch-url'],
+    launchMode: a['launch-mode'] as LaunchMode | undefined,
     scopes: a.scope,
     grantTypes: a['grant-type'] as GrantType[] | undefined,
     jwks: a.jwks ? (JSON.parse(readFileSync(a.jwks, 'utf8')) as ClientInput['jwks']) : undefined,
@@ -97,7 +99,7 @@ function toPatch(a: ClientsArgs): Partial<ClientInput> {
 function describe(c: Client): string {
   const lines: [string, string | undefined][] = [
     ['client_id', c.clientId], ['name', c.name], ['type', c.type], ['status', c.status], ['token_endpoint_auth_method', c.authMethod],
-    ['grant_types', c.grantTypes.join(' ')], ['redirect_uris', c.redirectUris.join(' ') || undefined], ['launch_url', c.launchUrl ?? undefined],
+    ['grant_types', c.grantTypes.join(' ')], ['redirect_uris', c.redirectUris.join(' ') || undefined], ['launch_url', c.launchUrl ?? undefined], ['launch_mode', c.launchMode],
     ['scopes', c.scopes.join(' ') || undefined], ['jwks_uri', c.jwksUri ?? undefined], ['jwks', c.jwks ? `${c.jwks.keys.length} key(s)` : undefined],
     ['cors_origins', c.corsOrigins.join(' ') || undefined], ['lifetimes', `access ${c.accessTokenLifetime} s, refresh ${c.refreshTokenLifetime} s`],
   ];

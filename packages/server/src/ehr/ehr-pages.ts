@@ -15,7 +15,12 @@ export interface LaunchableApp {
   name: string;
   /** The origin of its launch URL. */
   origin: string;
+  /** Opened in a window of its own, or embedded in the chart. */
+  mode: 'window' | 'embedded';
 }
+
+export const embeddedPath = (patientId: string, clientId: string, launchId: string) =>
+  `${chartPath(patientId)}/apps/${encodeURIComponent(clientId)}/${encodeURIComponent(launchId)}`;
 
 export function signOutForm(csrf: string, userName: string, action = EHR_PATH): Html {
   return html`<form method="post" action="${action}" class="inline">
@@ -98,7 +103,7 @@ const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 function appsPanel(chart: Chart, apps: readonly LaunchableApp[], csrf: string): Html {
   const action = `${chartPath(chart.banner.id)}/launch`;
   return html`<section aria-labelledby="apps"><h2 id="apps">Apps</h2>
-${apps.length === 0 ? html`<p class="muted">No app is registered for the EHR launch.</p>` : html`<form method="post" action="${action}" target="_blank">
+${apps.length === 0 ? html`<p class="muted">No app is registered for the EHR launch.</p>` : html`<form method="post" action="${action}">
 ${csrfField(csrf)}
 <label for="encounter">Encounter in context</label>
 <select id="encounter" name="encounter">
@@ -106,9 +111,20 @@ ${csrfField(csrf)}
 ${chart.encounters.map((e) => html`<option value="${e.id}">${e.date ?? ''} ${e.text}</option>`)}
 </select>
 <ul class="choices">
-${apps.map((a) => html`<li><button type="submit" name="client_id" value="${a.clientId}" class="secondary">Launch ${a.name}</button></li>`)}
+${apps.map((a) => html`<li><button type="submit" name="client_id" value="${a.clientId}" class="secondary"${a.mode === 'window' ? html` formtarget="_blank"` : ''}>Launch ${a.name}</button>
+<span class="muted">${a.mode === 'window' ? 'new window' : 'in the chart'}</span></li>`)}
 </ul>
-<p class="muted">Apps open in a new window, with this patient in context.</p>
+<p class="muted">Apps open with this patient (and the encounter chosen) in context.</p>
 </form>`}
 </section>`;
+}
+
+/**
+ * An app embedded in the chart, under the EHR's banner: a sandboxed iframe (scripts, forms and its own origin's
+ * storage, popups for its sign-in if it wants one; no top-level navigation, no device permissions).
+ */
+export function embeddedAppBody(chart: Chart, appName: string, url: string): Html {
+  return html`${bannerHtml(chart.banner)}
+<p><a href="${chartPath(chart.banner.id)}">Back to the chart</a></p>
+<iframe class="embedded-app" src="${url}" title="${appName}" sandbox="allow-scripts allow-forms allow-same-origin allow-popups allow-popups-to-escape-sandbox" allow="" referrerpolicy="no-referrer"></iframe>`;
 }

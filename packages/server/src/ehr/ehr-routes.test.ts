@@ -14,6 +14,7 @@ import { SMART_STYLE_PATH } from './smart-style.ts';
 
 let t: TestApp;
 let appId = '';
+let embeddedId = '';
 const PASSWORD = 'ehr-routes-password';
 const LOINC = 'http://loinc.org';
 const vital = (id: string, code: string, value: number, unit: string, date: string) => ({
@@ -25,6 +26,7 @@ const vital = (id: string, code: string, value: number, unit: string, date: stri
 before(async () => {
   t = await testApp();
   appId = (await registerClient(t.db, { name: 'Med Check', type: 'public', redirectUris: ['https://medcheck.example/cb'], launchUrl: 'https://medcheck.example/launch', scopes: ['launch', 'patient/*.rs'] })).client.clientId;
+  embeddedId = (await registerClient(t.db, { name: 'Inline Notes', type: 'public', redirectUris: ['https://notes.example/cb'], launchUrl: 'https://notes.example/launch', launchMode: 'embedded', scopes: ['launch', 'patient/*.rs'] })).client.clientId;
   await registerClient(t.db, { name: 'Standalone Only', type: 'public', redirectUris: ['https://solo.example/cb'], launchUrl: 'https://solo.example/launch', scopes: ['launch/patient'] });
   const resources = [
     { resourceType: 'Organization', id: 'ehr-org-a', name: 'North Clinic' },
@@ -61,7 +63,7 @@ async function signedIn(username: string): Promise<TestBrowser> {
 
 /** Submits the chart's launch form (its CSRF token) for an app and an encounter; returns the raw response. */
 async function launchFrom(browser: TestBrowser, chart: PageResult, clientId: string, encounter = ''): Promise<PageResult> {
-  const csrf = /<form method="post" action="[^"]*\/launch" target="_blank">\s*<input type="hidden" name="_csrf" value="([^"]+)">/.exec(chart.html)?.[1];
+  const csrf = /<form method="post" action="[^"]*\/launch">\s*<input type="hidden" name="_csrf" value="([^"]+)">/.exec(chart.html)?.[1];
   assert.ok(csrf, 'the chart has a launch form');
   return browser.send('POST', '/ehr/patients/ehr-pat/launch', new URLSearchParams({ _csrf: csrf, client_id: clientId, encounter }));
 }
@@ -100,7 +102,7 @@ describe('the simulated EHR', () => {
     assert.match(chart.html, /Body weight <strong>70.5 kg<\/strong>/);
     assert.match(chart.html, /Launch Med Check/);
     assert.doesNotMatch(chart.html, /Standalone Only/, 'only apps registered for the EHR launch');
-    assert.match(String(chart.headers['content-security-policy']), /form-action 'self' https:\/\/medcheck\.example;/);
+    assert.match(String(chart.headers['content-security-policy']), /form-action 'self' https:\/\/medcheck\.example https:\/\/notes\.example;/);
     assert.equal((await browser.go('GET', '/ehr/patients/no-such-patient')).status, 404);
     assert.equal((await browser.go('GET', '/ehr/patients/bad%20id')).status, 404);
   });
@@ -184,5 +186,33 @@ describe('the simulated EHR', () => {
     const list = await browser.go('GET', '/ehr');
     const out = await browser.submit({ ...list, html: list.html.slice(list.html.indexOf('<form method="post" action="/ehr"')) }, {});
     assert.match(out.html, /Sign in to the Firekeeper EHR/);
+  });
+
+  it('embeds an app configured so: the chart’s banner above it, in a sandboxed iframe, with need_patient_banner false', async () => {
+    const browser = await signedIn('ehr-doc');
+    const chart = await browser.go('GET', '/ehr/patients/ehr-pat');
+    assert.match(chart.html, /value="[^"]+" class="secondary" formtarget="_blank">Launch Med Check</, 'a window app opens a new window');
+    assert.match(chart.html, new RegExp(`value="${embeddedId}" class="secondary">Launch Inline Notes<`), 'an embedded one stays in the chart');
+    const res = await launchFrom(browser, chart, embeddedId);
+    assert.equal(res.status, 303);
+    const location = String(res.headers.location);
+    const [, launchId] = new RegExp(`^/ehr/patients/ehr-pat/apps/${embeddedId}/([^/]+)$`).exec(location) ?? [];
+    assert.ok(launchId, location);
+    assert.equal((await findLaunch(t.db, launchId, embeddedId))?.context.need_patient_banner, false);
+
+    const page = await browser.go('GET', location);
+    assert.equal(page.status, 200);
+    assert.match(page.html, /<div class="patient-banner" role="region" aria-label="Patient"><strong>Ada Quill<\/strong>/);
+    const iframe = /<iframe class="embedded-app" src="([^"]+)" title="Inline Notes" sandbox="([^"]+)"/.exec(page.html);
+    assert.ok(iframe, page.html);
+    const src = new URL(iframe[1]!.replace(/&amp;/g, '&'));
+    assert.equal(`${src.origin}${src.pathname}`, 'https://notes.example/launch');
+    assert.deepEqual([src.searchParams.get('iss'), src.searchParams.get('launch')], [FHIR_BASE, launchId]);
+    assert.doesNotMatch(iframe[2]!, /allow-top-navigation/);
+    assert.match(String(page.headers['content-security-policy']), /frame-src 'self' https:\/\/notes\.example;/);
+
+    const north = await signedIn('ehr-north');
+    assert.equal((await north.go('GET', location)).status, 404, 'another user’s launch');
+    assert.equal((await browser.go('GET', location.replace('ehr-pat', 'ehr-other'))).status, 404, 'another patient');
   });
 });

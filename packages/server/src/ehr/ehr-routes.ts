@@ -13,7 +13,8 @@ import { loginForm } from '../auth/authorize-pages.ts';
 import { registerFormParser } from '../auth/form-body.ts';
 import { displayName } from '../auth/launch-pickers.ts';
 import { OAuthError } from '../auth/oauth-errors.ts';
-import { listClients } from '../auth/clients/client-store.ts';
+import { getClient, listClients } from '../auth/clients/client-store.ts';
+import { findLaunch } from '../auth/launch-store.ts';
 import type { Session, Sessions } from '../auth/session.ts';
 import { signIn } from '../auth/sign-in.ts';
 import { MANAGE_PATH } from '../auth/manage-endpoint.ts';
@@ -21,7 +22,7 @@ import { isValidId } from '../fhir/validation.ts';
 import { chartOf, chartRequests } from './chart.ts';
 import type { FhirAsUser } from '../ui/fhir-as-user.ts';
 import { EHR_CLIENT_ID } from './ehr-pages.ts';
-import { chartBody, chartPath, EHR_PATH, patientList, signOutForm, type LaunchableApp } from './ehr-pages.ts';
+import { chartBody, chartPath, EHR_PATH, embeddedAppBody, embeddedPath, patientList, signOutForm, type LaunchableApp } from './ehr-pages.ts';
 import { notLaunchable, startLaunch } from './launch-api.ts';
 import { SMART_STYLE, SMART_STYLE_PATH } from './smart-style.ts';
 
@@ -89,17 +90,34 @@ export async function ehrRoutes(app: FastifyInstance, opts: EhrRoutesOptions): P
     const [read] = isValidId(patient) ? await fhir.readAll(session.user, [`Patient/${patient}`]) : [];
     if (!read?.resource) return notFound(reply);
     const encounter = form.get('encounter') || undefined;
+    const clientId = form.get('client_id') ?? '';
+    const embedded = (await getClient(db, clientId))?.launchMode === 'embedded';
     try {
-      const { url } = await startLaunch(db, opts.fhirBase, {
-        clientId: form.get('client_id') ?? '', userId: session.user.id,
-        // The app opens in a window of its own, outside the EHR's banner.
-        context: { patient, ...(encounter ? { encounter } : {}), need_patient_banner: true, smart_style_url: `${opts.baseUrl}${SMART_STYLE_PATH}` },
+      const { url, launch } = await startLaunch(db, opts.fhirBase, {
+        clientId, userId: session.user.id,
+        // Embedded, the app sits under the EHR's banner; in a window of its own, it should show the patient.
+        context: { patient, ...(encounter ? { encounter } : {}), need_patient_banner: !embedded, smart_style_url: `${opts.baseUrl}${SMART_STYLE_PATH}` },
       });
-      return reply.redirect(url, 303);
+      return reply.redirect(embedded ? embeddedPath(patient, clientId, launch) : url, 303);
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       return sendPage(reply, { title: 'The app cannot be launched', status: 400, body: html`${alertMessage(err.description)}<p><a href="${chartPath(patient)}">Back to the chart</a></p>` });
     }
+  });
+
+  // An embedded app: the chart's banner and the app in an iframe, for a launch this user made for this patient.
+  app.get<{ Params: { id: string; clientId: string; launchId: string } }>(`${EHR_PATH}/patients/:id/apps/:clientId/:launchId`, async (request, reply) => {
+    const session = await clinician(request, reply);
+    if (!session) return reply;
+    const { id, clientId, launchId } = request.params;
+    const launch = await findLaunch(db, launchId, clientId);
+    const client = launch && launch.userId === session.user.id && launch.context.patient === id ? await getClient(db, clientId) : undefined;
+    const chart = client?.launchUrl && isValidId(id) ? chartOf(await fhir.readAll(session.user, chartRequests(id))) : undefined;
+    if (!client?.launchUrl || !chart) return notFound(reply);
+    const url = new URL(client.launchUrl);
+    url.searchParams.set('iss', opts.fhirBase);
+    url.searchParams.set('launch', launchId);
+    return sendPage(reply, { title: client.name, wide: true, frameSources: [url.origin], body: embeddedAppBody(chart, client.name, url.href) });
   });
 
   /** The signed-in clinician's or administrator's session; otherwise the sign-in page (or a refusal) is sent. */
@@ -127,7 +145,8 @@ export async function ehrRoutes(app: FastifyInstance, opts: EhrRoutesOptions): P
   }
 
   async function launchableApps(): Promise<LaunchableApp[]> {
-    return (await listClients(db)).filter((c) => notLaunchable(c) === undefined).map((c) => ({ clientId: c.clientId, name: c.name, origin: new URL(c.launchUrl!).origin }));
+    return (await listClients(db)).filter((c) => notLaunchable(c) === undefined)
+      .map((c) => ({ clientId: c.clientId, name: c.name, origin: new URL(c.launchUrl!).origin, mode: c.launchMode }));
   }
 }
 

@@ -14,18 +14,22 @@ export interface PageOptions {
   formTargets?: string[];
   /** A wide page (the EHR's chart) instead of a narrow form column. */
   wide?: boolean;
+  /** Origins the page may frame (an app embedded in the EHR's chart; its redirects to this server's own pages, such
+   * as the authorization pages, are allowed with them); none by default. */
+  frameSources?: string[];
 }
 
-export function contentSecurityPolicy(formTargets: readonly string[] = []): string {
+export function contentSecurityPolicy(formTargets: readonly string[] = [], frameSources: readonly string[] = []): string {
   return [
     "default-src 'none'", `style-src 'self'`, "img-src 'self' data:", `form-action 'self'${formTargets.map((o) => ` ${o}`).join('')}`,
+    ...(frameSources.length > 0 ? [`frame-src 'self' ${frameSources.join(' ')}`] : []),
     "frame-ancestors 'self'", "base-uri 'none'",
   ].join('; ');
 }
 
 export function sendPage(reply: FastifyReply, o: PageOptions): FastifyReply {
   return reply.code(o.status ?? 200)
-    .header('Content-Security-Policy', contentSecurityPolicy(o.formTargets))
+    .header('Content-Security-Policy', contentSecurityPolicy(o.formTargets, o.frameSources))
     .header('X-Content-Type-Options', 'nosniff')
     .header('Referrer-Policy', 'no-referrer')
     .header('Cache-Control', 'no-store')

@@ -1,7 +1,7 @@
 // Reads client settings from untrusted JSON (admin API bodies, RFC 7591 metadata). Every field's JSON type is
 // checked here, so `validateClientInput` can apply the registration rules to values of the declared types.
 import { invalidClientMetadata, invalidRedirectUri, OAuthError } from '../oauth-errors.ts';
-import type { ClientInput, ClientStatus, ClientType } from './client-registration.ts';
+import { LAUNCH_MODES, type ClientInput, type ClientStatus, type ClientType } from './client-registration.ts';
 import type { ClientPatch } from './client-store.ts';
 
 export type JsonObject = Record<string, unknown>;
@@ -72,6 +72,7 @@ const FIELDS: Record<keyof ClientInput, (body: JsonObject) => unknown> = {
   authMethod: (b) => optionalString(b, 'authMethod'),
   redirectUris: (b) => optionalStringArray(b, 'redirectUris', invalidRedirectUri),
   launchUrl: (b) => optionalString(b, 'launchUrl'),
+  launchMode: (b) => optionalEnum(b, 'launchMode', LAUNCH_MODES),
   scopes: (b) => {
     const scopes = optionalStringArray(b, 'scopes');
     return scopes && checkScopes(scopes, 'scopes');

@@ -8,12 +8,17 @@ export type AuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' |
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
 export type ClientStatus = 'pending' | 'active' | 'suspended';
 
+export type LaunchMode = 'window' | 'embedded';
+export const LAUNCH_MODES: readonly LaunchMode[] = ['window', 'embedded'];
+
 export interface ClientInput {
   name: string;
   type: ClientType;
   authMethod?: AuthMethod;
   redirectUris?: string[];
   launchUrl?: string;
+  /** How the EHR opens the app from a chart: its own window (default) or embedded in the chart. */
+  launchMode?: LaunchMode;
   scopes?: string[];
   grantTypes?: GrantType[];
   jwks?: { keys: Record<string, unknown>[] };
@@ -55,6 +60,7 @@ export function validateClientInput(input: ClientInput): ClientSettings {
   if (backend && redirectUris.length > 0) throw invalidRedirectUri('a backend service has no redirect URIs');
   redirectUris.forEach((u) => checkAppUrl(u, 'redirect URI', invalidRedirectUri));
   if (input.launchUrl !== undefined) checkAppUrl(input.launchUrl, 'launch URL', invalidClientMetadata);
+  if (input.launchMode !== undefined && !LAUNCH_MODES.includes(input.launchMode)) throw invalidClientMetadata(`launch mode must be one of ${LAUNCH_MODES.join(', ')}`);
   checkKeys(input);
   const invalidScope = parseScopeString((input.scopes ?? []).join(' ')).invalid[0];
   if (invalidScope) throw invalidClientMetadata(`scope ${invalidScope.raw} is not valid: ${invalidScope.reason}`);
@@ -65,6 +71,7 @@ export function validateClientInput(input: ClientInput): ClientSettings {
     authMethod,
     redirectUris,
     launchUrl: input.launchUrl ?? null,
+    launchMode: input.launchMode ?? 'window',
     scopes: input.scopes ?? [],
     grantTypes,
     jwks: input.jwks ?? null,

@@ -14,7 +14,7 @@ export interface Client extends ClientSettings {
 }
 
 const COLUMNS = `client_id AS "clientId", name, type, auth_method AS "authMethod", secret_hash IS NOT NULL AS "hasSecret",
-  jwks::text AS jwks, jwks_uri AS "jwksUri", redirect_uris AS "redirectUris", launch_url AS "launchUrl", scopes,
+  jwks::text AS jwks, jwks_uri AS "jwksUri", redirect_uris AS "redirectUris", launch_url AS "launchUrl", launch_mode AS "launchMode", scopes,
   grant_types AS "grantTypes", access_token_lifetime AS "accessTokenLifetime", refresh_token_lifetime AS "refreshTokenLifetime",
   cors_origins AS "corsOrigins", status, created_at::text AS "createdAt", updated_at::text AS "updatedAt"`;
 
@@ -26,11 +26,11 @@ export async function registerClient(q: Queryable, input: ClientInput, now = new
   const secret = s.type === 'confidential-symmetric' ? generateSecret() : undefined;
   const rows = await q.query<Row>(
     `INSERT INTO clients (client_id, name, type, auth_method, secret_hash, jwks, jwks_uri, redirect_uris, launch_url, scopes, grant_types,
-                          access_token_lifetime, refresh_token_lifetime, cors_origins, status, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::text[], $9, $10::text[], $11::text[], $12, $13, $14::text[], $15, $16::timestamptz, $16::timestamptz)
+                          access_token_lifetime, refresh_token_lifetime, cors_origins, status, created_at, updated_at, launch_mode)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::text[], $9, $10::text[], $11::text[], $12, $13, $14::text[], $15, $16::timestamptz, $16::timestamptz, $17)
      RETURNING ${COLUMNS}`,
     [randomUUID(), s.name, s.type, s.authMethod, secret ? await hashSecret(secret) : null, s.jwks ? JSON.stringify(s.jwks) : null, s.jwksUri,
-      s.redirectUris, s.launchUrl, s.scopes, s.grantTypes, s.accessTokenLifetime, s.refreshTokenLifetime, s.corsOrigins, s.status, now.toISOString()],
+      s.redirectUris, s.launchUrl, s.scopes, s.grantTypes, s.accessTokenLifetime, s.refreshTokenLifetime, s.corsOrigins, s.status, now.toISOString(), s.launchMode],
   );
   return { client: toClient(rows[0]!), secret };
 }
@@ -74,10 +74,11 @@ export async function updateClient(q: Queryable, clientId: string, patch: Client
   const s = validateClientInput(Object.fromEntries(Object.entries({ ...current, ...defined }).filter(([, v]) => v !== null)) as unknown as ClientInput);
   const rows = await q.query<Row>(
     `UPDATE clients SET name = $2, auth_method = $3, jwks = $4::jsonb, jwks_uri = $5, redirect_uris = $6::text[], launch_url = $7, scopes = $8::text[],
-            grant_types = $9::text[], access_token_lifetime = $10, refresh_token_lifetime = $11, cors_origins = $12::text[], status = $13, updated_at = $14::timestamptz
+            grant_types = $9::text[], access_token_lifetime = $10, refresh_token_lifetime = $11, cors_origins = $12::text[], status = $13, updated_at = $14::timestamptz,
+            launch_mode = $15
       WHERE client_id = $1 RETURNING ${COLUMNS}`,
     [clientId, s.name, s.authMethod, s.jwks ? JSON.stringify(s.jwks) : null, s.jwksUri, s.redirectUris, s.launchUrl, s.scopes, s.grantTypes,
-      s.accessTokenLifetime, s.refreshTokenLifetime, s.corsOrigins, s.status, now.toISOString()],
+      s.accessTokenLifetime, s.refreshTokenLifetime, s.corsOrigins, s.status, now.toISOString(), s.launchMode],
   );
   return toClient(rows[0]!);
 }

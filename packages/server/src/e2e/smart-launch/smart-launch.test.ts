@@ -299,6 +299,26 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     assert.equal(style.status, 200);
   });
 
+  it('EHR chart, embedded app: the app runs in the chart’s sandboxed iframe under the EHR banner, consent included', async () => {
+    const name = 'Chart Companion';
+    const { client } = await registerClient(fk.db, { name, type: 'public', redirectUris: [app.redirectUri], launchUrl: app.launchUrl(), launchMode: 'embedded', scopes: REGISTERED_SCOPES });
+    app.clientId = client.clientId;
+    const page = await newPage();
+    await page.goto(`${fk.base}/ehr`);
+    await signInAs(page, 'doc');
+    await page.getByRole('link', { name: 'Ada Quill' }).click();
+    await page.getByRole('button', { name: `Launch ${name}` }).click();
+    const frame = page.frameLocator(`iframe[title="${name}"]`);
+    await frame.getByRole('heading', { name: `Allow ${name}?` }).waitFor();
+    assert.match(await page.getByRole('region', { name: 'Patient' }).innerText(), /Ada Quill/, 'under the EHR’s banner');
+    const callback = page.waitForEvent('framenavigated', { predicate: (f) => f.url().startsWith(`${app.origin}/callback`) });
+    await frame.getByRole('button', { name: 'Allow' }).click();
+    const { status, json: tokens } = await app.exchange((await callback).url());
+    assert.equal(status, 200, JSON.stringify(tokens));
+    assert.equal(tokens.patient, 'sl-pat-1');
+    assert.equal(tokens.need_patient_banner, false, 'the EHR shows the banner');
+  });
+
   it('patient portal: a preference hides a condition from one app only; disconnecting an app makes its next refresh fail', async () => {
     const pat = await createUser(fk.db, { username: 'pat', password: PASSWORD, name: 'Ada Quill', role: 'patient', fhirUser: 'Patient/sl-pat-1', accessPolicy: { kind: 'own-compartment' } });
     const appX = await newClient();
