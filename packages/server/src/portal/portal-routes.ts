@@ -144,6 +144,13 @@ function appNames(clients: readonly Client[]): Map<string, string> {
   return new Map([[EHR_CLIENT_ID, 'Firekeeper EHR'], [PORTAL_CLIENT_ID, 'this portal'], [ADMIN_CLIENT_ID, 'Firekeeper admin console'], ...clients.map((c): [string, string] => [c.clientId, c.name])]);
 }
 
+/** FHIR interactions (http://hl7.org/fhir/restful-interaction) in words, for the access history. */
+const INTERACTION_WORDS: Record<string, string> = {
+  read: 'read', vread: 'read a version of', 'search-type': 'searched', 'search-system': 'searched', create: 'created', update: 'updated',
+  patch: 'changed', delete: 'deleted', 'history-instance': 'read the history of', 'history-type': 'read the history', batch: 'sent a batch',
+  transaction: 'sent a transaction', operation: 'ran an operation',
+};
+
 const bundleEntries = (bundle: Json | undefined): Json[] => ((bundle?.entry as Json[] | undefined) ?? []).map((e) => e.resource).filter(Boolean);
 
 /** The audit trail in words, newest first, without the portal's own reads. */
@@ -161,7 +168,7 @@ function accessHistory(events: readonly Json[], names: ReadonlyMap<string, strin
       when: String(e.recorded ?? '').slice(0, 16).replace('T', ' '),
       app: clientId ? names.get(clientId) ?? clientId : '—',
       who: user === undefined ? '—' : user === self ? 'you' : user,
-      what: [subtype?.display ?? subtype?.code ?? e.action, target?.replace(/\/_history\/.*/, '')].filter(Boolean).join(' '),
+      what: [INTERACTION_WORDS[subtype?.code] ?? subtype?.display ?? subtype?.code ?? e.action, target?.replace(/\/_history\/.*/, '')].filter(Boolean).join(' '),
       allowed: e.outcome === '0',
     });
     if (out.length === HISTORY_SIZE) break;

@@ -26,6 +26,7 @@ ${config.mode === 'sandbox' ? html`<p class="error" role="note">Sandbox mode: sa
 <h2>Start here</h2>
 <ul class="facts">
 <li><a href="/ehr">The EHR</a>: open a patient's chart and launch an app (clinicians).</li>
+<li><a href="/admin">The admin console</a>: register and vet apps, manage users and their access, read the audit trail (administrators).</li>
 <li><a href="/portal">The patient portal</a>: your record, the apps you have connected, who has looked at it, and your privacy preferences (patients).</li>
 <li>SMART discovery: <code>${fhirBase}/.well-known/smart-configuration</code></li>
 <li>FHIR base: <code>${fhirBase}</code> (CapabilityStatement: <a href="${fhirBase}/metadata">metadata</a>)</li>

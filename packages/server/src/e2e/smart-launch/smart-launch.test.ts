@@ -340,6 +340,11 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     await page.getByText(`Do not share my conditions with ${APP_NAME}`).waitFor();
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: `${SCREENSHOTS}portal.png`, fullPage: true });
+    // On a phone-sized screen the portal fits the width (wide tables scroll inside themselves).
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no sideways scrolling');
+    await page.screenshot({ path: `${SCREENSHOTS}portal-phone.png` });
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     // What each app now sees of her conditions, with real tokens from this server's keys.
     const conditions = async (clientId: string) => {
