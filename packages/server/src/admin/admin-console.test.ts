@@ -204,4 +204,27 @@ describe('admin console: the app registry', () => {
     assert.equal((await read(second.access_token)).status, 401);
     assert.equal((await browser.go('GET', '/admin/apps/no-such-app')).status, 404);
   });
+
+  it('edits an app: settings change, an emptied field is cleared, the type stays, a bad value re-shows the form', async () => {
+    const { client } = await registerClient(t.db, { name: 'Editable', type: 'public', redirectUris: ['https://ed.example/cb'], launchUrl: 'https://ed.example/launch', scopes: ['launch', 'patient/*.rs'], accessTokenLifetime: 900 });
+    const browser = await signedIn('ac-admin');
+    const form = await browser.go('GET', `/admin/apps/${client.clientId}/edit`);
+    assert.equal(form.status, 200);
+    assert.match(form.html, /Type <strong>public<\/strong>/);
+    assert.match(form.html, /id="launchUrl" name="launchUrl" value="https:\/\/ed\.example\/launch"/, 'pre-filled');
+    const fields = { name: 'Edited', type: 'confidential-symmetric', redirectUris: 'https://ed.example/cb\nhttps://ed.example/cb2', launchUrl: '', launchMode: 'embedded', scopes: 'launch/patient patient/Observation.rs', jwksUri: '', jwks: '', corsOrigins: '', accessTokenLifetime: '', refreshTokenLifetime: '' };
+    const saved = await browser.submit(form, fields);
+    assert.equal(saved.status, 200, saved.html);
+    const c = (await getClient(t.db, client.clientId))!;
+    assert.deepEqual(
+      { name: c.name, type: c.type, redirectUris: c.redirectUris, launchUrl: c.launchUrl, launchMode: c.launchMode, scopes: c.scopes, accessTokenLifetime: c.accessTokenLifetime },
+      { name: 'Edited', type: 'public', redirectUris: ['https://ed.example/cb', 'https://ed.example/cb2'], launchUrl: null, launchMode: 'embedded', scopes: ['launch/patient', 'patient/Observation.rs'], accessTokenLifetime: 300 },
+    );
+    const bad = await browser.submit(await browser.go('GET', `/admin/apps/${client.clientId}/edit`), { ...fields, redirectUris: 'http://evil.example/cb' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.html, /value="Edited"/);
+    assert.deepEqual((await getClient(t.db, client.clientId))!.redirectUris, ['https://ed.example/cb', 'https://ed.example/cb2'], 'unchanged');
+    const trail = await t.request('GET', `/fhir/AuditEvent?entity:identifier=${encodeURIComponent(`${CLIENT_ID_SYSTEM}|${client.clientId}`)}&subtype=client-updated`);
+    assert.equal(trail.json.entry?.length, 1);
+  });
 });

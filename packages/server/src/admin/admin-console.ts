@@ -11,8 +11,8 @@ import type { AuthEvent } from '../audit/audit-event.ts';
 import { recordAuthEvent, type AuthAuditOptions } from '../audit/auth-audit.ts';
 import { registerFormParser } from '../auth/form-body.ts';
 import { OAuthError } from '../auth/oauth-errors.ts';
-import { clientInputFromJson } from '../auth/clients/client-json.ts';
-import { approveClient, deleteClient, getClient, listClients, registerClient, rotateClientSecret, setClientStatus } from '../auth/clients/client-store.ts';
+import { clientInputFromJson, clientPatchFromJson } from '../auth/clients/client-json.ts';
+import { approveClient, deleteClient, getClient, listClients, registerClient, rotateClientSecret, setClientStatus, updateClient } from '../auth/clients/client-store.ts';
 import type { Sessions } from '../auth/session.ts';
 import { adminGate, showAdminLogin } from './admin-session.ts';
 import type { RevocationList } from '../auth/revocation-list.ts';
@@ -23,7 +23,7 @@ import type { FhirAsUser } from '../ui/fhir-as-user.ts';
 import { html } from '../ui/html.ts';
 import { alertMessage, installPageErrorHandler, sendPage } from '../ui/layout.ts';
 import {
-  ADMIN_PATH, APPS_PATH, EMPTY_APP_FORM, NEW_APP_PATH, appDetailBody, appPath, registrationForm, registryBody, secretBody, type AppAction, type AppForm,
+  ADMIN_PATH, APPS_PATH, EMPTY_APP_FORM, NEW_APP_PATH, appDetailBody, appFormOf, appPath, registrationForm, registryBody, secretBody, type AppAction, type AppForm,
 } from './admin-pages.ts';
 import { AUDIT_PATH, auditBody, auditFilters, auditRows, auditSearch, nextPage, type AuditRow } from './audit-viewer.ts';
 
@@ -101,6 +101,29 @@ export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptio
     return sendPage(reply, { title: 'App registered', body: secretBody(registered.client, registered.secret, 'Registered') });
   });
 
+  app.get<{ Params: { id: string } }>(`${APPS_PATH}/:id/edit`, async (request, reply) => {
+    if (!(await adminSession(request, reply))) return reply;
+    const client = await getClient(db, request.params.id);
+    if (!client) return notFound(reply);
+    return sendPage(reply, { title: `Edit ${client.name}`, body: registrationForm(appFormOf(client), reply.generateCsrf(), undefined, client) });
+  });
+
+  app.post<{ Params: { id: string } }>(`${APPS_PATH}/:id/edit`, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const session = await adminSession(request, reply);
+    if (!session) return reply;
+    const client = await getClient(db, request.params.id);
+    if (!client) return notFound(reply);
+    const form = { ...appForm(request.body instanceof URLSearchParams ? request.body : new URLSearchParams()), type: client.type };
+    try {
+      await updateClient(db, client.clientId, clientPatchFromJson(registrationJson(form, true)));
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      return sendPage(reply, { title: `Edit ${client.name}`, status: 400, body: registrationForm(form, reply.generateCsrf(), err.description, client) });
+    }
+    await audited(request, session.user, 'client-updated', client.clientId);
+    return reply.redirect(appPath(client.clientId), 303);
+  });
+
   app.post<{ Params: { id: string; action: string } }>(`${APPS_PATH}/:id/:action`, { preHandler: app.csrfProtection }, async (request, reply) => {
     const session = await adminSession(request, reply);
     if (!session) return reply;
@@ -162,11 +185,15 @@ function appForm(form: URLSearchParams): AppForm {
   };
 }
 
-/** The form as the admin API's JSON (ClientInput field names), for the same validation. */
-function registrationJson(f: AppForm): Record<string, unknown> {
+/**
+ * The form as the admin API's JSON (ClientInput field names), for the same validation. For an edit, an emptied
+ * optional field is `null` (cleared: the default applies) and the status is left as it is.
+ */
+function registrationJson(f: AppForm, edit = false): Record<string, unknown> {
+  const cleared = edit ? null : undefined;
   const lines = (s: string) => s.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   const number = (field: string, s: string) => {
-    if (s === '') return undefined;
+    if (s === '') return cleared;
     if (!/^\d+$/.test(s)) throw new OAuthError('invalid_client_metadata', `${field} must be a whole number of seconds`);
     return Number(s);
   };
@@ -180,11 +207,11 @@ function registrationJson(f: AppForm): Record<string, unknown> {
   }
   const interactive = f.type !== 'backend-service';
   const json: Record<string, unknown> = {
-    name: f.name, type: f.type, status: 'active', redirectUris: lines(f.redirectUris), scopes: f.scopes.split(/\s+/).filter(Boolean), corsOrigins: lines(f.corsOrigins),
-    ...(f.launchUrl ? { launchUrl: f.launchUrl } : {}),
+    name: f.name, type: f.type, ...(edit ? {} : { status: 'active' }), redirectUris: lines(f.redirectUris), scopes: f.scopes.split(/\s+/).filter(Boolean), corsOrigins: lines(f.corsOrigins),
+    launchUrl: f.launchUrl || cleared,
     ...(f.launchMode ? { launchMode: f.launchMode } : {}),
-    ...(f.jwksUri ? { jwksUri: f.jwksUri } : {}),
-    ...(jwks !== undefined ? { jwks } : {}),
+    jwksUri: f.jwksUri || cleared,
+    jwks: jwks ?? cleared,
     ...(interactive ? { grantTypes: f.refresh ? ['authorization_code', 'refresh_token'] : ['authorization_code'] } : {}),
     accessTokenLifetime: number('Access token lifetime', f.accessTokenLifetime),
     refreshTokenLifetime: number('Refresh token lifetime', f.refreshTokenLifetime),

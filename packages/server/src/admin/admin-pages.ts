@@ -57,17 +57,18 @@ export const EMPTY_APP_FORM: AppForm = {
   accessTokenLifetime: '', refreshTokenLifetime: '', refresh: true,
 };
 
-export function registrationForm(f: AppForm, csrf: string, error?: string): Html {
+/** The registration form; with `edit`, the form that changes that app (its type cannot change). */
+export function registrationForm(f: AppForm, csrf: string, error?: string, edit?: Client): Html {
   const text = (name: keyof AppForm, label: string, hint = '') => html`<label for="${name}">${label}</label>${hint ? html`<span class="muted">${hint}</span>` : ''}
 <input type="text" id="${name}" name="${name}" value="${String(f[name])}">`;
   const area = (name: keyof AppForm, label: string, hint: string) => html`<label for="${name}">${label}</label><span class="muted">${hint}</span>
 <textarea id="${name}" name="${name}" rows="3">${String(f[name])}</textarea>`;
   return html`${error ? alertMessage(error) : ''}
-<form method="post" action="${APPS_PATH}">
+<form method="post" action="${edit ? `${appPath(edit.clientId)}/edit` : APPS_PATH}">
 ${csrfField(csrf)}
 ${text('name', 'Name')}
-<label for="type">Type</label>
-<select id="type" name="type">${TYPES.map(([v, label]) => html`<option value="${v}"${v === f.type ? html` selected` : ''}>${label}</option>`)}</select>
+${edit ? html`<p>Type <strong>${edit.type}</strong></p><input type="hidden" name="type" value="${edit.type}">` : html`<label for="type">Type</label>
+<select id="type" name="type">${TYPES.map(([v, label]) => html`<option value="${v}"${v === f.type ? html` selected` : ''}>${label}</option>`)}</select>`}
 ${area('redirectUris', 'Redirect URIs', 'one per line; exact match, https (http only on loopback)')}
 ${text('launchUrl', 'Launch URL', 'where the EHR opens the app (EHR launch)')}
 <label for="launchMode">Opens from the EHR</label>
@@ -79,8 +80,17 @@ ${area('jwks', 'JWKS', 'or the key set itself, as JSON {"keys": [...]}')}
 ${area('corsOrigins', 'CORS origins', 'one per line: origins whose browsers may call the token endpoint')}
 ${text('accessTokenLifetime', 'Access token lifetime (seconds)', 'empty for the default')}
 ${text('refreshTokenLifetime', 'Refresh token lifetime (seconds)', 'empty for the default')}
-<button type="submit">Register</button>
+<button type="submit">${edit ? 'Save' : 'Register'}</button>
 </form>`;
+}
+
+/** An app's settings as the form shows them. */
+export function appFormOf(c: Client): AppForm {
+  return {
+    name: c.name, type: c.type, redirectUris: c.redirectUris.join('\n'), launchUrl: c.launchUrl ?? '', launchMode: c.launchMode, scopes: c.scopes.join(' '),
+    jwksUri: c.jwksUri ?? '', jwks: c.jwks ? JSON.stringify(c.jwks) : '', corsOrigins: c.corsOrigins.join('\n'),
+    accessTokenLifetime: String(c.accessTokenLifetime), refreshTokenLifetime: String(c.refreshTokenLifetime), refresh: c.grantTypes.includes('refresh_token'),
+  };
 }
 
 /** A client secret, shown this once. */
@@ -100,7 +110,7 @@ export function appDetailBody(c: Client, grants: readonly AppGrant[], csrf: stri
     ['Grant types', list(c.grantTypes)], ['JWKS', c.jwksUri ?? (c.jwks ? `${c.jwks.keys.length} key(s) registered` : '—')],
     ['Token lifetimes', `access ${c.accessTokenLifetime} s, refresh ${c.refreshTokenLifetime} s`], ['CORS origins', list(c.corsOrigins)],
   ];
-  return html`<p><a href="${ADMIN_PATH}">All apps</a></p>
+  return html`<p><a href="${ADMIN_PATH}">All apps</a> · <a href="${appPath(c.clientId)}/edit">Edit</a></p>
 <table><tbody>${facts.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</tbody></table>
 <section aria-labelledby="grants"><h2 id="grants">Active grants</h2>
 ${grants.length === 0 ? html`<p class="muted">No user has a live grant to this app.</p>` : html`<table>
