@@ -17,6 +17,8 @@ export interface TokenContext {
   smart_style_url?: string;
   intent?: string;
   tenant?: string;
+  /** Custom launch parameters from the EHR's launch record (ehr/launch-request.ts). */
+  parameters?: Record<string, string | number | boolean>;
 }
 
 export interface AccessTokenClaims {

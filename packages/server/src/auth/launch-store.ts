@@ -13,6 +13,8 @@ export interface LaunchContextRecord {
   need_patient_banner?: boolean;
   smart_style_url?: string;
   tenant?: string;
+  /** Custom launch parameters (the launch API's `parameters`): added to the token response as they are. */
+  parameters?: Record<string, string | number | boolean>;
 }
 
 export interface Launch {

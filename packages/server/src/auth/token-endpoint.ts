@@ -152,6 +152,8 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
       const value = grant.context[field as keyof TokenContext];
       if (value !== undefined) body[field] = value;
     }
+    // An EHR launch's custom parameters; their names were checked not to be any of the response's own (launch API).
+    for (const [name, value] of Object.entries(grant.context.parameters ?? {})) if (!Object.hasOwn(body, name)) body[name] = value;
     return body;
   }
 

@@ -77,6 +77,7 @@ describe('POST /launch', () => {
     const context = {
       patient: 'la-pat', encounter: 'la-enc', fhirContext: [{ reference: 'Observation/la-obs' }, { reference: 'Patient/la-other', role: 'https://example.org/roles/sibling' }],
       intent: 'reconcile-medications', need_patient_banner: false, smart_style_url: 'https://ehr.example/smart-style.json', tenant: 'north',
+      parameters: { dashboard: 'renal', showSummary: true, maxItems: 5 },
     };
     const res = await launch({ client_id: ids.app, ...context });
     assert.equal(res.status, 201, res.text);
@@ -200,6 +201,14 @@ describe('POST /launch', () => {
       [{ smart_style_url: '/relative/style.json' }, /^smart_style_url: an absolute http or https URL$/],
       [{ smart_style_url: 'https://user:pw@ehr.example/s.json' }, /^smart_style_url: an absolute http or https URL$/],
       [{ user: 'nobody' }, /^user: no user nobody$/],
+      [{ parameters: ['a'] }, /^parameters: an object of at most 20/],
+      [{ parameters: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`p${i}`, i])) }, /^parameters: an object of at most 20/],
+      [{ parameters: { patient: 'other' } }, /^parameters\.patient: a name the token response or the access token already uses$/],
+      [{ parameters: { access_token: 'x' } }, /^parameters\.access_token: a name the token response/],
+      [{ parameters: { sub: 'x' } }, /^parameters\.sub: a name the token response/],
+      [{ parameters: { '1st': 'x' } }, /^parameters\.1st: a name is a letter/],
+      [{ parameters: { nested: { a: 1 } } }, /^parameters\.nested: a string, number or boolean$/],
+      [{ parameters: { big: 'x'.repeat(300) } }, /^parameters\.big: 1 to 256 characters/],
     ];
     for (const [fields, description] of cases) {
       assertError(await launch({ client_id: ids.app, ...fields }), 400, 'invalid_request', description);

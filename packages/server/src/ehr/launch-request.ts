@@ -17,7 +17,16 @@ export interface LaunchRequest {
 
 type FhirContextItem = NonNullable<LaunchContextRecord['fhirContext']>[number];
 
-const FIELDS = new Set(['client_id', 'user', 'patient', 'encounter', 'fhirContext', 'intent', 'need_patient_banner', 'smart_style_url', 'tenant']);
+const FIELDS = new Set(['client_id', 'user', 'patient', 'encounter', 'fhirContext', 'intent', 'need_patient_banner', 'smart_style_url', 'tenant', 'parameters']);
+const MAX_PARAMETERS = 20;
+const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+// Names a custom parameter may not take: the token response's own fields (RFC 6749 §5.1, OpenID Connect, SMART's
+// launch context) and the access token's registered claims (RFC 7519 §4.1, RFC 9068), which the context also feeds.
+const RESERVED_NAMES = new Set([
+  'access_token', 'token_type', 'expires_in', 'refresh_token', 'scope', 'id_token', 'state', 'error', 'error_description', 'error_uri',
+  'patient', 'encounter', 'fhirContext', 'fhirUser', 'need_patient_banner', 'smart_style_url', 'intent', 'tenant', 'authorization_details',
+  'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'client_id', 'typ', 'cnf', 'parameters',
+]);
 const CONTEXT_ITEM_FIELDS = new Set(['reference', 'canonical', 'identifier', 'type', 'role']);
 const MAX_CONTEXT_ITEMS = 20;
 const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([^/]+)$/;
@@ -45,7 +54,24 @@ export function parseLaunchRequest(body: unknown): LaunchRequest {
   }
   if (o.smart_style_url !== undefined) context.smart_style_url = webUrl('smart_style_url', o.smart_style_url);
   if (o.tenant !== undefined) context.tenant = text('tenant', o.tenant);
+  if (o.parameters !== undefined) context.parameters = parameters(o.parameters);
   return { clientId, ...(o.user !== undefined ? { user: text('user', o.user) } : {}), context };
+}
+
+/** Custom launch parameters: a JSON object of at most 20 names, each a string, number or boolean. */
+function parameters(v: unknown): Record<string, string | number | boolean> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).length > MAX_PARAMETERS) {
+    throw invalid('parameters', `an object of at most ${MAX_PARAMETERS} name: value pairs`);
+  }
+  const out: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(v)) {
+    if (!PARAMETER_NAME.test(name)) throw invalid(`parameters.${name}`, 'a name is a letter, then up to 63 letters, digits or _');
+    if (RESERVED_NAMES.has(name)) throw invalid(`parameters.${name}`, 'a name the token response or the access token already uses');
+    if (typeof value === 'string') out[name] = text(`parameters.${name}`, value);
+    else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[name] = value;
+    else throw invalid(`parameters.${name}`, 'a string, number or boolean');
+  }
+  return out;
 }
 
 function id(field: string, v: unknown): string {

@@ -227,7 +227,10 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     const launchResponse = await fetch(`${fk.base}/launch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: clientId, user: doc.username, patient: 'sl-pat-1', encounter: 'sl-enc-1', need_patient_banner: false, intent: 'reconcile-medications' }),
+      body: JSON.stringify({
+        client_id: clientId, user: doc.username, patient: 'sl-pat-1', encounter: 'sl-enc-1', need_patient_banner: false, intent: 'reconcile-medications',
+        parameters: { dashboard: 'renal', showSummary: true },
+      }),
     });
     const launched = await launchResponse.json() as { launch: string; url: string };
     assert.equal(launchResponse.status, 201, JSON.stringify(launched));
@@ -255,6 +258,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     assert.equal(tokens.encounter, 'sl-enc-1');
     assert.equal(tokens.need_patient_banner, false);
     assert.equal(tokens.intent, 'reconcile-medications');
+    assert.deepEqual([tokens.dashboard, tokens.showSummary], ['renal', true], 'the launch’s custom parameters');
     assert.equal(tokens.refresh_token, undefined, 'offline_access was not asked for');
 
     const jwks = createRemoteJWKSet(new URL(`${fk.base}/.well-known/jwks.json`));
