@@ -1,5 +1,6 @@
 // {base}/: the front door. A browser gets a page saying what Firekeeper is and where everything is; in sandbox mode
-// it also lists the sample accounts (published development passwords) and how to register an app. Anything else
+// it also lists the sample accounts that exist (published development passwords), how to register an app, and the
+// token inspector. Anything else
 // (a script asking for JSON) gets the short JSON index it always had.
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../store/database.ts';
@@ -31,7 +32,7 @@ ${config.mode === 'sandbox' ? html`<p class="error" role="note">Sandbox mode: sa
 <li>SMART discovery: <code>${fhirBase}/.well-known/smart-configuration</code></li>
 <li>FHIR base: <code>${fhirBase}</code> (CapabilityStatement: <a href="${fhirBase}/metadata">metadata</a>)</li>
 </ul>
-${accounts.length > 0 ? sandboxSection(accounts, base) : ''}`;
+${config.mode === 'sandbox' ? sandboxSection(accounts, base) : ''}`;
     return sendPage(reply, { title: 'Firekeeper', body });
   });
 }
@@ -55,11 +56,11 @@ async function sandboxAccounts(db: Queryable): Promise<{ username: string; passw
 }
 
 function sandboxSection(accounts: { username: string; password: string; role: string; name: string }[], base: string): Html {
-  return html`<h2>Sample accounts</h2>
+  return html`${accounts.length === 0 ? '' : html`<h2>Sample accounts</h2>
 <table>
 <thead><tr><th scope="col">Username</th><th scope="col">Password</th><th scope="col">Role</th><th scope="col">Name</th></tr></thead>
 <tbody>${accounts.map((a) => html`<tr><td><code>${a.username}</code></td><td><code>${a.password}</code></td><td>${a.role}</td><td>${a.name}</td></tr>`)}</tbody>
-</table>
+</table>`}
 <h2>Register your app</h2>
 <p>With the sandbox admin token (an app registered this way is active at once):</p>
 <pre><code>curl -X POST ${base}/admin/api/clients -H 'Authorization: Bearer ${SANDBOX_ADMIN_TOKEN}' \\

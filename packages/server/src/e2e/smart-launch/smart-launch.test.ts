@@ -278,6 +278,9 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     const page = await newPage();
     await page.goto(`${fk.base}/ehr`);
     await signInAs(page, 'doc');
+    await page.getByRole('link', { name: 'Ada Quill' }).waitFor();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}ehr-patients.png`, fullPage: true });
     await page.getByRole('link', { name: 'Ada Quill' }).click();
     await page.getByRole('region', { name: 'Patient' }).waitFor();
     assert.match(await page.getByRole('region', { name: 'Patient' }).innerText(), /Ada Quill\s+female · \d+ years · born 1970-01-02/);
@@ -315,6 +318,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     const frame = page.frameLocator(`iframe[title="${name}"]`);
     await frame.getByRole('heading', { name: `Allow ${name}?` }).waitFor();
     assert.match(await page.getByRole('region', { name: 'Patient' }).innerText(), /Ada Quill/, 'under the EHR’s banner');
+    await page.screenshot({ path: `${SCREENSHOTS}ehr-embedded.png`, fullPage: true });
     const callback = page.waitForEvent('framenavigated', { predicate: (f) => f.url().startsWith(`${app.origin}/callback`) });
     await frame.getByRole('button', { name: 'Allow' }).click();
     const { status, json: tokens } = await app.exchange((await callback).url());
@@ -401,6 +405,28 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     const clientId = (await page.locator('main p code').first().innerText()).trim();
     const stored = await (await fetch(`${fk.base}/admin/api/clients/${clientId}`, { headers: { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` } })).json() as { name: string; status: string; hasSecret: boolean };
     assert.deepEqual([stored.name, stored.status, stored.hasSecret], ['Dose Calculator', 'active', true]);
+
+    await page.goto(`${fk.base}/admin/audit?patient=sl-pat-1`);
+    await page.getByRole('columnheader', { name: 'Event' }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}admin-audit.png`, fullPage: true });
+    await page.goto(`${fk.base}/admin/users`);
+    await page.getByRole('link', { name: 'root' }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}admin-users.png`, fullPage: true });
+  });
+
+  it('home page and token inspector: a browser gets the front door; a token of this server is checked and explained', async () => {
+    const page = await newPage();
+    await page.goto(fk.base);
+    await page.getByRole('heading', { name: 'Start here' }).waitFor();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}home.png`, fullPage: true });
+    await page.getByRole('link', { name: 'token inspector' }).click();
+    const { token } = await issueAccessToken(new KeyRing(fk.db), { issuer: fk.base, audience: fk.fhirBase, clientId: 'growth-chart', subject: doc.id, scope: 'launch patient/Observation.rs', lifetimeSeconds: 300, context: { patient: 'sl-pat-1', need_patient_banner: true } });
+    await page.getByLabel('Token').fill(token);
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    await page.getByRole('heading', { name: 'Valid' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /patient\/Observation\.rs: /);
+    await page.screenshot({ path: `${SCREENSHOTS}token-inspector.png`, fullPage: true });
   });
 
   it('deny: the browser lands on the redirect URI with error=access_denied and the exact state, and no code', async () => {
