@@ -67,7 +67,7 @@ describe('admin console: the app registry', () => {
     }));
     assert.equal(done.status, 200, done.html);
     const clientId = /client_id <code>([^<]+)<\/code>/.exec(done.html)?.[1];
-    const secret = /<pre><code>([^<]+)<\/code><\/pre>/.exec(done.html)?.[1];
+    const secret = /<pre tabindex="0"><code>([^<]+)<\/code><\/pre>/.exec(done.html)?.[1];
     assert.ok(clientId && secret);
     const client = (await getClient(t.db, clientId))!;
     assert.deepEqual(

@@ -97,7 +97,7 @@ export function appFormOf(c: Client): AppForm {
 export function secretBody(client: Client, secret: string | undefined, headline: string): Html {
   return html`<p>${headline}: <strong>${client.name}</strong>, client_id <code>${client.clientId}</code>.</p>
 ${secret ? html`<p class="error" role="alert">Copy the client secret now: it is stored only as a hash and will not be shown again.</p>
-<pre><code>${secret}</code></pre>` : ''}
+<pre tabindex="0"><code>${secret}</code></pre>` : ''}
 <p><a href="${ADMIN_PATH}">Back to the apps</a></p>`;
 }
 

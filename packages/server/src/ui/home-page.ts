@@ -63,7 +63,7 @@ function sandboxSection(accounts: { username: string; password: string; role: st
 </table>`}
 <h2>Register your app</h2>
 <p>With the sandbox admin token (an app registered this way is active at once):</p>
-<pre><code>curl -X POST ${base}/admin/api/clients -H 'Authorization: Bearer ${SANDBOX_ADMIN_TOKEN}' \\
+<pre tabindex="0"><code>curl -X POST ${base}/admin/api/clients -H 'Authorization: Bearer ${SANDBOX_ADMIN_TOKEN}' \\
      -H 'content-type: application/json' \\
      -d '{"name":"My app","type":"public","redirectUris":["http://127.0.0.1:3000/callback"],
           "launchUrl":"http://127.0.0.1:3000/launch","scopes":["launch","openid","fhirUser","patient/*.rs"]}'</code></pre>

@@ -96,5 +96,5 @@ function report(i: Inspection): Html {
 ${i.verdict === 'valid' ? '' : alertMessage(i.verdict)}
 <table><tbody>${rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${String(v)}</td></tr>`)}</tbody></table>
 ${scopes.length > 0 ? html`<h2>Scopes</h2><ul class="facts">${scopes.map((s) => html`<li><code>${s}</code>: ${describeScope(s)}</li>`)}</ul>` : ''}
-<h2>All claims</h2><pre><code>${JSON.stringify(c, null, 2)}</code></pre>`;
+<h2>All claims</h2><pre tabindex="0"><code>${JSON.stringify(c, null, 2)}</code></pre>`;
 }

@@ -6,6 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { registerClient } from '../../auth/clients/client-store.ts';
@@ -16,6 +17,7 @@ import { KeyRing } from '../../auth/key-ring.ts';
 import { EHR_SCOPE, startFirekeeper, startSmartApp, type RunningFirekeeper, type SmartTestApp } from './support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SCREENSHOTS = fileURLToPath(new URL('../../../../../docs/screenshots/', import.meta.url));
 const PASSWORD = 'correct horse battery';
 const APP_NAME = 'Growth Chart';
@@ -427,6 +429,39 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     await page.getByRole('heading', { name: 'Valid' }).waitFor();
     assert.match(await page.locator('main').innerText(), /patient\/Observation\.rs: /);
     await page.screenshot({ path: `${SCREENSHOTS}token-inspector.png`, fullPage: true });
+  });
+
+  it('accessibility: every main page passes axe-core’s WCAG 2 A and AA rules with no serious or critical violation', async () => {
+    await createUser(fk.db, { username: 'a11y-admin', password: PASSWORD, name: 'Ally Admin', role: 'admin' });
+    await createUser(fk.db, { username: 'a11y-patient', password: PASSWORD, name: 'Ada Quill', role: 'patient', fhirUser: 'Patient/sl-pat-1', accessPolicy: { kind: 'own-compartment' } });
+    const pages: [string | undefined, string[]][] = [
+      [undefined, ['/', '/ehr', '/portal', '/admin', '/inspect']],
+      ['doc', ['/ehr', '/ehr/patients/sl-pat-1']],
+      ['a11y-patient', ['/portal']],
+      ['a11y-admin', ['/admin', '/admin/apps/new', '/admin/users', '/admin/users/new', '/admin/audit?patient=sl-pat-1']],
+    ];
+    const failures: string[] = [];
+    for (const [username, paths] of pages) {
+      // axe is injected as a script: the pages' CSP allows none, so this test's browser context bypasses it.
+      const context = await browser.newContext({ bypassCSP: true });
+      contexts.push(context);
+      const page = await context.newPage();
+      if (username) {
+        await page.goto(`${fk.base}${paths[0]!.startsWith('/admin') ? '/admin' : paths[0]!.startsWith('/portal') ? '/portal' : '/ehr'}`);
+        await signInAs(page, username);
+      }
+      for (const path of paths) {
+        await page.goto(`${fk.base}${path}`);
+        await page.addScriptTag({ path: AXE });
+        const violations = await page.evaluate(async () => {
+          const result = await (window as unknown as { axe: { run: (ctx: Document, o: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } })
+            .axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+          return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        });
+        failures.push(...violations.map((v) => `${username ?? 'anonymous'} ${path}: ${v}`));
+      }
+    }
+    assert.deepEqual(failures, []);
   });
 
   it('deny: the browser lands on the redirect URI with error=access_denied and the exact state, and no code', async () => {
