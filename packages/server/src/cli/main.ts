@@ -124,7 +124,7 @@ async function serve(config: Config, db: Database): Promise<void> {
   if (config.tls) process.stdout.write('Serving HTTPS (TLS 1.2 or newer).\n');
   else if (config.insecureHttp) process.stdout.write(`WARNING: serving plain HTTP on ${config.host} (--insecure-http): tokens and health data cross the network unencrypted.\n`);
   else process.stdout.write(`Serving plain HTTP on loopback (${config.host}) only.\n`);
-  process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:           ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  SMART discovery:     ${config.baseUrl}/fhir/.well-known/smart-configuration\n  Authorize:           ${config.baseUrl}/auth/authorize\n  Token:               ${config.baseUrl}/auth/token\n`);
+  process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:           ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  SMART discovery:     ${config.baseUrl}/fhir/.well-known/smart-configuration\n  Authorize:           ${config.baseUrl}/auth/authorize\n  Token:               ${config.baseUrl}/auth/token\n  Home page:           ${config.baseUrl}/\n  EHR:                 ${config.baseUrl}/ehr\n  Patient portal:      ${config.baseUrl}/portal\n  Admin console:       ${config.baseUrl}/admin\n`);
   const stop = async () => {
     await app.close();
     await db.close();
