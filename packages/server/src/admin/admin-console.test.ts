@@ -3,6 +3,7 @@
 // client secret is shown once and stored hashed; suspend, activate, rotate and delete; CSRF; every change audited.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { exportJWK, generateKeyPair } from 'jose';
 import { testApp, type TestApp } from '../test-support/app.ts';
 import { TestBrowser, pkcePair, type PageResult } from '../test-support/oauth-browser.ts';
 import { clientSecretHash, getClient, listClients, registerClient } from '../auth/clients/client-store.ts';
@@ -226,5 +227,28 @@ describe('admin console: the app registry', () => {
     assert.deepEqual((await getClient(t.db, client.clientId))!.redirectUris, ['https://ed.example/cb', 'https://ed.example/cb2'], 'unchanged');
     const trail = await t.request('GET', `/fhir/AuditEvent?entity:identifier=${encodeURIComponent(`${CLIENT_ID_SYSTEM}|${client.clientId}`)}&subtype=client-updated`);
     assert.equal(trail.json.entry?.length, 1);
+  });
+
+  it('registers a private-key-JWT app by its JWKS URL and a backend service by its key set (no secret for either)', async () => {
+    const { publicKey } = await generateKeyPair('ES384', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'backend-1', alg: 'ES384', use: 'sig' };
+    const browser = await signedIn('ac-admin');
+    for (const fields of [
+      { name: 'Key App', type: 'confidential-asymmetric', redirectUris: 'https://key.example/cb', jwksUri: 'https://key.example/jwks.json', scopes: 'launch user/*.rs' },
+      { name: 'Nightly Analytics', type: 'backend-service', jwks: JSON.stringify({ keys: [jwk] }), scopes: 'system/Observation.rs system/Patient.rs' },
+    ] as Record<string, string>[]) {
+      const done = await browser.submit(await browser.go('GET', '/admin/apps/new'), registrationFields(fields));
+      assert.equal(done.status, 200, done.html);
+      assert.doesNotMatch(done.html, /Copy the client secret/);
+      const clientId = /client_id <code>([^<]+)<\/code>/.exec(done.html)![1]!;
+      const c = (await getClient(t.db, clientId))!;
+      assert.equal(c.type, fields.type);
+      assert.equal(c.hasSecret, false);
+      if (fields.type === 'backend-service') {
+        assert.deepEqual([c.grantTypes, c.authMethod, c.jwks?.keys[0]?.kid], [['client_credentials'], 'private_key_jwt', 'backend-1']);
+      } else {
+        assert.deepEqual([c.jwksUri, c.authMethod], ['https://key.example/jwks.json', 'private_key_jwt']);
+      }
+    }
   });
 });
