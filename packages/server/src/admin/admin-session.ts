@@ -3,16 +3,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import type { Session, Sessions } from '../auth/session.ts';
-import { loginForm } from '../auth/authorize-pages.ts';
+import { sendSignInPage } from '../auth/authorize-pages.ts';
 import { html } from '../ui/html.ts';
 import { sendPage } from '../ui/layout.ts';
 import { ADMIN_PATH } from './admin-pages.ts';
 
 export function showAdminLogin(reply: FastifyReply, error?: string, username?: string): FastifyReply {
-  const body = loginForm({ action: ADMIN_PATH, csrf: reply.generateCsrf(), appName: '' }, {
-    error, username, intro: html`<p>Sign in as an administrator to manage the apps registered with Firekeeper.</p>`,
-  });
-  return sendPage(reply, { title: 'Admin console', status: error ? 401 : 200, body });
+  return sendSignInPage(reply, { action: ADMIN_PATH, title: 'Admin console', intro: 'Sign in as an administrator to manage the apps registered with Firekeeper.', error, username });
 }
 
 /** The signed-in administrator's session; otherwise the sign-in page (or a refusal) has been sent. */

@@ -2,7 +2,9 @@
 // when the app cannot be trusted with a redirect. Plain HTML forms (they work without JavaScript), each with a
 // CSRF token; labels and button texts are stable ("Username", "Password", "Sign in", "Allow", "Deny").
 import { html, type Html } from '../ui/html.ts';
-import { csrfField } from '../ui/layout.ts';
+import type { FastifyReply } from 'fastify';
+import type {} from '@fastify/csrf-protection';
+import { csrfField, sendPage } from '../ui/layout.ts';
 import type { ConsentGroup } from './consent-options.ts';
 import type { EncounterChoice, PatientChoice } from './launch-pickers.ts';
 
@@ -24,6 +26,15 @@ ${csrfField(f.csrf)}
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>`;
+}
+
+/**
+ * The sign-in page of one of Firekeeper's own sections (EHR, portal, admin console, connected apps): the same form
+ * as the authorization flow's, posting `step=login` to the section, with a line saying what the section is for.
+ */
+export function sendSignInPage(reply: FastifyReply, o: { action: string; title: string; intro: string; error?: string; username?: string }): FastifyReply {
+  const body = loginForm({ action: o.action, csrf: reply.generateCsrf(), appName: '' }, { error: o.error, username: o.username, intro: html`<p>${o.intro}</p>` });
+  return sendPage(reply, { title: o.title, status: o.error ? 401 : 200, body });
 }
 
 export function patientPicker(f: FormContext, o: { query: string; patients: PatientChoice[]; searchAction: string }): Html {

@@ -7,7 +7,7 @@ import type { Database } from '../store/database.ts';
 import { html } from '../ui/html.ts';
 import { csrfField, installPageErrorHandler, sendPage } from '../ui/layout.ts';
 import { forgetApproval } from './approval-store.ts';
-import { loginForm } from './authorize-pages.ts';
+import { sendSignInPage } from './authorize-pages.ts';
 import { registerFormParser } from './form-body.ts';
 import { authorizedApps, revokeGrantsOf, type AuthorizedApp } from './grant-store.ts';
 import type { RevocationList } from './revocation-list.ts';
@@ -59,10 +59,7 @@ export async function manageEndpoint(app: FastifyInstance, opts: { db: Database;
   });
 
   function showLogin(reply: FastifyReply, error?: string, username?: string) {
-    const body = loginForm({ action: MANAGE_PATH, csrf: reply.generateCsrf(), appName: '' }, {
-      error, username, intro: html`<p>Sign in to see and manage the apps that can access your data.</p>`,
-    });
-    return sendPage(reply, { title: 'Connected apps', status: error ? 401 : 200, body });
+    return sendSignInPage(reply, { action: MANAGE_PATH, title: 'Connected apps', intro: 'Sign in to see and manage the apps that can access your data.', error, username });
   }
 
   function showApps(reply: FastifyReply, session: Session, apps: AuthorizedApp[]) {

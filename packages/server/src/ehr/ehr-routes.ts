@@ -9,7 +9,7 @@ import type { Database } from '../store/database.ts';
 import type { AuthAuditOptions } from '../audit/auth-audit.ts';
 import { html } from '../ui/html.ts';
 import { alertMessage, installPageErrorHandler, sendPage } from '../ui/layout.ts';
-import { loginForm } from '../auth/authorize-pages.ts';
+import { sendSignInPage } from '../auth/authorize-pages.ts';
 import { registerFormParser } from '../auth/form-body.ts';
 import { displayName } from '../auth/launch-pickers.ts';
 import { OAuthError } from '../auth/oauth-errors.ts';
@@ -134,10 +134,7 @@ export async function ehrRoutes(app: FastifyInstance, opts: EhrRoutesOptions): P
   }
 
   function showLogin(reply: FastifyReply, error?: string, username?: string) {
-    const body = loginForm({ action: EHR_PATH, csrf: reply.generateCsrf(), appName: '' }, {
-      error, username, intro: html`<p>Sign in to the Firekeeper EHR to open patient charts and launch apps.</p>`,
-    });
-    return sendPage(reply, { title: 'Sign in to the EHR', status: error ? 401 : 200, body });
+    return sendSignInPage(reply, { action: EHR_PATH, title: 'Sign in to the EHR', intro: 'Sign in to the Firekeeper EHR to open patient charts and launch apps.', error, username });
   }
 
   function notFound(reply: FastifyReply) {

@@ -8,7 +8,7 @@ import type {} from '@fastify/csrf-protection';
 import type { Database } from '../store/database.ts';
 import type { AuthAuditOptions } from '../audit/auth-audit.ts';
 import { CLIENT_ID_SYSTEM } from '../audit/audit-event.ts';
-import { loginForm } from '../auth/authorize-pages.ts';
+import { sendSignInPage } from '../auth/authorize-pages.ts';
 import { registerFormParser } from '../auth/form-body.ts';
 import { authorizedApps } from '../auth/grant-store.ts';
 import { listClients, type Client } from '../auth/clients/client-store.ts';
@@ -132,10 +132,7 @@ export async function portalRoutes(app: FastifyInstance, opts: PortalRoutesOptio
   }
 
   function showLogin(reply: FastifyReply, error?: string, username?: string) {
-    const body = loginForm({ action: PORTAL_PATH, csrf: reply.generateCsrf(), appName: '' }, {
-      error, username, intro: html`<p>Sign in to see your record, the apps you have connected and who has looked at your data.</p>`,
-    });
-    return sendPage(reply, { title: 'Patient portal', status: error ? 401 : 200, body });
+    return sendSignInPage(reply, { action: PORTAL_PATH, title: 'Patient portal', intro: 'Sign in to see your record, the apps you have connected and who has looked at your data.', error, username });
   }
 }
 
