@@ -14,6 +14,7 @@ import { OAuthError } from '../auth/oauth-errors.ts';
 import { clientInputFromJson, clientPatchFromJson } from '../auth/clients/client-json.ts';
 import { approveClient, deleteClient, getClient, listClients, registerClient, rotateClientSecret, setClientStatus, updateClient } from '../auth/clients/client-store.ts';
 import type { Sessions } from '../auth/session.ts';
+import { returnPath } from '../auth/authorize-pages.ts';
 import { adminGate, showAdminLogin } from './admin-session.ts';
 import type { RevocationList } from '../auth/revocation-list.ts';
 import { liveGrantsOf, revokeGrant } from '../auth/grant-store.ts';
@@ -57,7 +58,8 @@ export async function adminConsole(app: FastifyInstance, opts: AdminConsoleOptio
     const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
     if (form.get('step') === 'login') {
       const error = await signIn(db, sessions, request, reply, form, { audit: opts.audit });
-      if (error) return showAdminLogin(reply, error, form.get('username') ?? '');
+      if (error) return showAdminLogin(reply, error, form.get('username') ?? '', form.get('return') ?? undefined);
+      return reply.redirect(returnPath(form, ADMIN_PATH), 303);
     } else if (form.get('step') === 'logout') {
       await sessions.end(request, reply);
     }

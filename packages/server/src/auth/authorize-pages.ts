@@ -14,12 +14,13 @@ export interface FormContext {
   appName: string;
 }
 
-export function loginForm(f: FormContext, o: { error?: string; username?: string; intro?: Html }): Html {
+export function loginForm(f: FormContext, o: { error?: string; username?: string; intro?: Html; returnTo?: string }): Html {
   return html`${o.intro ?? html`<p><strong>${f.appName}</strong> wants to connect to your health record. Sign in to continue.</p>`}
 ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
 <form method="post" action="${f.action}">
 ${csrfField(f.csrf)}
 <input type="hidden" name="step" value="login">
+${o.returnTo ? html`<input type="hidden" name="return" value="${o.returnTo}">` : ''}
 <label for="username">Username</label>
 <input type="text" id="username" name="username" autocomplete="username" required value="${o.username ?? ''}">
 <label for="password">Password</label>
@@ -30,10 +31,13 @@ ${csrfField(f.csrf)}
 
 /**
  * The sign-in page of one of Firekeeper's own sections (EHR, portal, admin console, connected apps): the same form
- * as the authorization flow's, posting `step=login` to the section, with a line saying what the section is for.
+ * as the authorization flow's, posting `step=login` to the section, with a line saying what the section is for, and
+ * the page the user asked for (`returnTo`), to go back to after signing in (see `returnPath`).
  */
-export function sendSignInPage(reply: FastifyReply, o: { action: string; title: string; intro: string; error?: string; username?: string }): FastifyReply {
-  const body = loginForm({ action: o.action, csrf: reply.generateCsrf(), appName: '' }, { error: o.error, username: o.username, intro: html`<p>${o.intro}</p>` });
+export function sendSignInPage(
+  reply: FastifyReply, o: { action: string; title: string; intro: string; error?: string; username?: string; returnTo?: string },
+): FastifyReply {
+  const body = loginForm({ action: o.action, csrf: reply.generateCsrf(), appName: '' }, { error: o.error, username: o.username, intro: html`<p>${o.intro}</p>`, returnTo: o.returnTo });
   return sendPage(reply, { title: o.title, status: o.error ? 401 : 200, body });
 }
 
@@ -85,4 +89,14 @@ ${g.alternatives.map((a) => html`<label class="sub"><input type="checkbox" name=
 export function errorPage(message: string): Html {
   return html`<p class="error" role="alert">${message}</p>
 <p class="muted">You were not sent back to the app, because it could not be verified. Close this window and contact the app's developer.</p>`;
+}
+
+/**
+ * Where to go after signing in to a section: the page the sign-in form says the user asked for, when it is a page of
+ * that section on this server (a path under `section`, never another host: no open redirect); else the section.
+ */
+export function returnPath(form: URLSearchParams, section: string): string {
+  const asked = form.get('return') ?? '';
+  const local = (asked === section || asked.startsWith(`${section}/`) || asked.startsWith(`${section}?`)) && !/[\\\s]/.test(asked);
+  return local ? asked : section;
 }

@@ -215,4 +215,20 @@ describe('the simulated EHR', () => {
     assert.equal((await north.go('GET', location)).status, 404, 'another user’s launch');
     assert.equal((await browser.go('GET', location.replace('ehr-pat', 'ehr-other'))).status, 404, 'another patient');
   });
+
+  it('after signing in, goes back to the page asked for, and never to another site', async () => {
+    const browser = new TestBrowser(t.app, 'https://no-app.example');
+    const login = await browser.go('GET', '/ehr/patients/ehr-pat');
+    assert.match(login.html, /<input type="hidden" name="return" value="\/ehr\/patients\/ehr-pat">/);
+    const chart = await browser.submit(login, { username: 'ehr-doc', password: PASSWORD });
+    assert.equal(chart.url, '/ehr/patients/ehr-pat');
+    assert.match(chart.html, /Ada Quill/);
+    for (const forged of ['https://evil.example/ehr', '//evil.example/ehr', '/ehrx', '/admin', '/ehr\\evil']) {
+      const other = new TestBrowser(t.app, 'https://no-app.example');
+      const page = await other.go('GET', '/ehr');
+      const res = await other.send('POST', '/ehr', new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!, step: 'login', username: 'ehr-doc', password: PASSWORD, return: forged }));
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.location, '/ehr', forged);
+    }
+  });
 });

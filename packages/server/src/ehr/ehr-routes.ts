@@ -9,7 +9,7 @@ import type { Database } from '../store/database.ts';
 import type { AuthAuditOptions } from '../audit/auth-audit.ts';
 import { html } from '../ui/html.ts';
 import { alertMessage, installPageErrorHandler, sendPage } from '../ui/layout.ts';
-import { sendSignInPage } from '../auth/authorize-pages.ts';
+import { returnPath, sendSignInPage } from '../auth/authorize-pages.ts';
 import { registerFormParser } from '../auth/form-body.ts';
 import { displayName } from '../auth/launch-pickers.ts';
 import { OAuthError } from '../auth/oauth-errors.ts';
@@ -61,7 +61,8 @@ export async function ehrRoutes(app: FastifyInstance, opts: EhrRoutesOptions): P
     const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
     if (form.get('step') === 'login') {
       const error = await signIn(db, sessions, request, reply, form, { audit: opts.audit, clientId: EHR_CLIENT_ID });
-      if (error) return showLogin(reply, error, form.get('username') ?? '');
+      if (error) return showLogin(reply, error, form.get('username') ?? '', form.get('return') ?? undefined);
+      return reply.redirect(returnPath(form, EHR_PATH), 303);
     } else if (form.get('step') === 'logout') {
       await sessions.end(request, reply);
     }
@@ -124,7 +125,7 @@ export async function ehrRoutes(app: FastifyInstance, opts: EhrRoutesOptions): P
   async function clinician(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> {
     const session = await sessions.current(request);
     if (!session) {
-      showLogin(reply);
+      showLogin(reply, undefined, undefined, request.method === 'GET' ? request.url : undefined);
     } else if (session.user.role === 'patient') {
       sendPage(reply, { title: 'This is the clinicians’ EHR', status: 403, body: html`<p>You are signed in as a patient. See and manage the apps that can reach your record on <a href="${MANAGE_PATH}">Connected apps</a>.</p>` });
     } else {
@@ -133,8 +134,8 @@ export async function ehrRoutes(app: FastifyInstance, opts: EhrRoutesOptions): P
     return undefined;
   }
 
-  function showLogin(reply: FastifyReply, error?: string, username?: string) {
-    return sendSignInPage(reply, { action: EHR_PATH, title: 'Sign in to the EHR', intro: 'Sign in to the Firekeeper EHR to open patient charts and launch apps.', error, username });
+  function showLogin(reply: FastifyReply, error?: string, username?: string, returnTo?: string) {
+    return sendSignInPage(reply, { action: EHR_PATH, title: 'Sign in to the EHR', intro: 'Sign in to the Firekeeper EHR to open patient charts and launch apps.', error, username, returnTo });
   }
 
   function notFound(reply: FastifyReply) {

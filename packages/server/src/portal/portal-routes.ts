@@ -8,7 +8,7 @@ import type {} from '@fastify/csrf-protection';
 import type { Database } from '../store/database.ts';
 import type { AuthAuditOptions } from '../audit/auth-audit.ts';
 import { CLIENT_ID_SYSTEM } from '../audit/audit-event.ts';
-import { sendSignInPage } from '../auth/authorize-pages.ts';
+import { returnPath, sendSignInPage } from '../auth/authorize-pages.ts';
 import { registerFormParser } from '../auth/form-body.ts';
 import { authorizedApps } from '../auth/grant-store.ts';
 import { listClients, type Client } from '../auth/clients/client-store.ts';
@@ -79,7 +79,8 @@ export async function portalRoutes(app: FastifyInstance, opts: PortalRoutesOptio
     const step = form.get('step');
     if (step === 'login') {
       const error = await signIn(db, sessions, request, reply, form, { audit: opts.audit, clientId: PORTAL_CLIENT_ID });
-      if (error) return showLogin(reply, error, form.get('username') ?? '');
+      if (error) return showLogin(reply, error, form.get('username') ?? '', form.get('return') ?? undefined);
+      return reply.redirect(returnPath(form, PORTAL_PATH), 303);
     } else if (step === 'logout') {
       await sessions.end(request, reply);
     } else if (session?.user.role === 'patient' && session.user.fhirUser?.startsWith('Patient/')) {
@@ -122,7 +123,7 @@ export async function portalRoutes(app: FastifyInstance, opts: PortalRoutesOptio
   async function patientSession(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> {
     const session = await sessions.current(request);
     if (!session) {
-      showLogin(reply);
+      showLogin(reply, undefined, undefined, request.method === 'GET' ? request.url : undefined);
     } else if (session.user.role !== 'patient' || !session.user.fhirUser?.startsWith('Patient/')) {
       sendPage(reply, { title: 'This is the patient portal', status: 403, body: html`<p>You are signed in as ${session.user.name}, who is not a patient with a record here. Clinicians use <a href="${EHR_PATH}">the EHR</a>.</p>` });
     } else {
@@ -131,8 +132,8 @@ export async function portalRoutes(app: FastifyInstance, opts: PortalRoutesOptio
     return undefined;
   }
 
-  function showLogin(reply: FastifyReply, error?: string, username?: string) {
-    return sendSignInPage(reply, { action: PORTAL_PATH, title: 'Patient portal', intro: 'Sign in to see your record, the apps you have connected and who has looked at your data.', error, username });
+  function showLogin(reply: FastifyReply, error?: string, username?: string, returnTo?: string) {
+    return sendSignInPage(reply, { action: PORTAL_PATH, title: 'Patient portal', intro: 'Sign in to see your record, the apps you have connected and who has looked at your data.', error, username, returnTo });
   }
 }
 
