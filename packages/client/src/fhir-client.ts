@@ -1,0 +1,81 @@
+// FHIR R4 requests with a SMART access token: read, search (an async iterator over every page, following the
+// Bundle's `next` links), create, update with `If-Match`, delete. A 401 gets one fresh token and one retry; any other
+// failure is a FhirError with the HTTP status and the server's OperationOutcome.
+import type { TokenSource } from './backend-services.ts';
+import { FhirError, type OperationOutcome } from './errors.ts';
+
+export interface Resource {
+  resourceType: string;
+  id?: string;
+  meta?: { versionId?: string; lastUpdated?: string };
+  [field: string]: unknown;
+}
+
+interface Bundle {
+  resourceType: 'Bundle';
+  entry?: { resource?: Resource }[];
+  link?: { relation: string; url: string }[];
+}
+
+const FHIR_JSON = 'application/fhir+json';
+
+export class FhirClient {
+  readonly fhirBase: string;
+
+  constructor(fhirBase: string, private readonly tokens: TokenSource, private readonly fetchImpl: typeof fetch = fetch) {
+    this.fhirBase = fhirBase.replace(/\/+$/, '');
+  }
+
+  read<T extends Resource = Resource>(type: string, id: string): Promise<T> {
+    return this.#json<T>('GET', `${type}/${encodeURIComponent(id)}`, `read ${type}/${id}`);
+  }
+
+  /** Every match, page after page (the server's `next` links), as resources of the searched type. */
+  async *search<T extends Resource = Resource>(type: string, params: Record<string, string> | URLSearchParams = {}): AsyncGenerator<T> {
+    let url: string | undefined = `${type}?${new URLSearchParams(params)}`;
+    while (url) {
+      const bundle: Bundle = await this.#json<Bundle>('GET', url, `search ${type}`);
+      for (const e of bundle.entry ?? []) if (e.resource?.resourceType === type) yield e.resource as T;
+      url = bundle.link?.find((l) => l.relation === 'next')?.url;
+    }
+  }
+
+  /** Creates the resource; the answer is the stored resource, with its id and meta. */
+  create<T extends Resource>(resource: T): Promise<T & Resource> {
+    return this.#json<T & Resource>('POST', resource.resourceType, `create ${resource.resourceType}`, resource);
+  }
+
+  /** Updates the resource; with `ifMatch` (a version id), only if that is still the current version (else 412). */
+  update<T extends Resource>(resource: T, o: { ifMatch?: string } = {}): Promise<T & Resource> {
+    if (!resource.id) throw new TypeError('update needs a resource with an id');
+    const headers = o.ifMatch ? { 'if-match': `W/"${o.ifMatch}"` } : undefined;
+    return this.#json<T & Resource>('PUT', `${resource.resourceType}/${encodeURIComponent(resource.id)}`, `update ${resource.resourceType}/${resource.id}`, resource, headers);
+  }
+
+  async delete(type: string, id: string): Promise<void> {
+    await this.#send('DELETE', `${type}/${encodeURIComponent(id)}`, `delete ${type}/${id}`);
+  }
+
+  async #json<T>(method: string, path: string, what: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+    return (await (await this.#send(method, path, what, body, headers)).json()) as T;
+  }
+
+  async #send(method: string, path: string, what: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const url = /^https?:/.test(path) ? path : `${this.fhirBase}/${path}`;
+    const attempt = async (force: boolean) => this.fetchImpl(url, {
+      method,
+      headers: {
+        accept: FHIR_JSON, authorization: `Bearer ${await this.tokens.accessToken(force)}`,
+        ...(body === undefined ? {} : { 'content-type': FHIR_JSON, prefer: 'return=representation' }), ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let res = await attempt(false);
+    if (res.status === 401) res = await attempt(true); // the token was revoked or expired early: one fresh try
+    if (!res.ok) {
+      const outcome = (await res.json().catch(() => undefined)) as OperationOutcome | undefined;
+      throw new FhirError(res.status, outcome?.resourceType === 'OperationOutcome' ? outcome : undefined, what);
+    }
+    return res;
+  }
+}
