@@ -1,6 +1,11 @@
-// @firekeeper/client: a SMART on FHIR client for browsers and Node 20 (issue 6). So far: discovery, SMART Backend
-// Services (client_credentials with private_key_jwt), and FHIR requests with a token.
+// @firekeeper/client: a SMART on FHIR client for browsers and Node 20 (issue 6). So far: discovery, the EHR and
+// standalone launch (PKCE, state, nonce, id_token verification, refresh), SMART Backend Services (client_credentials
+// with private_key_jwt), and FHIR requests with a token.
 export { discover, type SmartConfiguration } from './discovery.ts';
 export { BackendServicesClient, type AssertionAlgorithm, type BackendServicesOptions, type TokenSource } from './backend-services.ts';
 export { FhirClient, type Resource } from './fhir-client.ts';
 export { DiscoveryError, FhirError, TokenError, type OperationOutcome } from './errors.ts';
+export {
+  AuthorizationError, SmartSession, completeAuthorization, pendingKey, startAuthorization, type AuthorizationOptions, type LaunchContext, type TokenSet,
+} from './smart-launch.ts';
+export { MemoryStorage, WebStorage, type KeyValueStorage } from './storage.ts';
