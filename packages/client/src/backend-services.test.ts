@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import { listeningApp, type ListeningApp } from '../../server/src/test-support/listening-app.ts';
 import { registerClient } from '../../server/src/auth/clients/client-store.ts';
-import { BackendServicesClient, DiscoveryError, FhirClient, FhirError, TokenError, discover, type TokenSource } from './index.ts';
+import { BackendServicesClient, DiscoveryError, FhirClient, FhirError, TokenError, TransactionBuilder, discover, type TokenSource } from './index.ts';
 
 let fk: ListeningApp;
 let clientId = '';
@@ -125,5 +125,41 @@ describe('FHIR requests', () => {
     assert.deepEqual(calls, [false, true]);
     const broken: TokenSource = { accessToken: async () => 'still-not-a-token' };
     await assert.rejects(new FhirClient(fk.fhirBase, broken).read('Patient', 'x'), (err: unknown) => err instanceof FhirError && err.status === 401);
+  });
+
+  it('a transaction creates resources that reference each other; a failing entry rolls the whole of it back', async () => {
+    const fhir = new FhirClient(fk.fhirBase, backend('ES384'));
+    const tx = new TransactionBuilder();
+    const patientUrl = tx.create({ resourceType: 'Patient', name: [{ family: 'Tx' }] });
+    tx.create({ resourceType: 'Patient', name: [{ family: 'Tx2' }], link: [{ other: { reference: patientUrl }, type: 'seealso' }] });
+    const response = await fhir.transaction(tx.build());
+    assert.equal(response.type, 'transaction-response');
+    assert.deepEqual(response.entry?.map((e) => e.response?.status.slice(0, 3)), ['201', '201']);
+    const [first, second] = response.entry!.map((e) => e.resource!);
+    assert.equal((second!.link as { other: { reference: string } }[])[0]!.other.reference, `Patient/${first!.id}`, 'urn:uuid rewritten by the server');
+    assert.equal((await fhir.resolve((second!.link as { other: { reference: string } }[])[0]!.other.reference))?.id, first!.id);
+
+    const failing = new TransactionBuilder();
+    failing.create({ resourceType: 'Patient', name: [{ family: 'Never' }] });
+    failing.update({ ...first!, gender: 'other' }, { ifMatch: '99' });
+    await assert.rejects(fhir.transaction(failing.build()), (err: unknown) => err instanceof FhirError && (err.status === 409 || err.status === 412) && err.outcome !== undefined);
+    const never: unknown[] = [];
+    for await (const p of fhir.search('Patient', { family: 'Never' })) never.push(p);
+    assert.equal(never.length, 0, 'nothing of the failed transaction was kept');
+  });
+
+  it('resolves contained, bundle-local and server references', async () => {
+    const fhir = new FhirClient(fk.fhirBase, backend('ES384'));
+    const created = await fhir.create({ resourceType: 'Patient', name: [{ family: 'Resolve' }] });
+    const obs = { resourceType: 'Observation', contained: [{ resourceType: 'Practitioner', id: 'p1', name: [{ family: 'Inline' }] }] };
+    assert.equal((await fhir.resolve('#p1', { from: obs }))?.resourceType, 'Practitioner');
+    assert.equal(await fhir.resolve('#nope', { from: obs }), undefined);
+    const bundle = { entry: [{ fullUrl: 'urn:uuid:1234', resource: { resourceType: 'Encounter', id: 'e1' } }] };
+    assert.equal((await fhir.resolve('urn:uuid:1234', { bundle }))?.id, 'e1');
+    assert.equal((await fhir.resolve('Encounter/e1', { bundle }))?.id, 'e1', 'bundle first, no request');
+    assert.equal(await fhir.resolve('urn:uuid:missing', { bundle }), undefined);
+    assert.equal((await fhir.resolve(`Patient/${created.id}`))?.id, created.id);
+    assert.equal((await fhir.resolve(`${fk.fhirBase}/Patient/${created.id}`))?.id, created.id, 'absolute under this server');
+    await assert.rejects(fhir.resolve('https://elsewhere.example/fhir/Patient/1'), TypeError);
   });
 });

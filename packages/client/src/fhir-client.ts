@@ -1,8 +1,9 @@
 // FHIR R4 requests with a SMART access token: read, search (an async iterator over every page, following the
-// Bundle's `next` links), create, update with `If-Match`, delete. A 401 gets one fresh token and one retry; any other
+// Bundle's `next` links), create, update with `If-Match`, delete, transactions, and reference resolution. A 401 gets one fresh token and one retry; any other
 // failure is a FhirError with the HTTP status and the server's OperationOutcome.
 import type { TokenSource } from './backend-services.ts';
 import { FhirError, type OperationOutcome } from './errors.ts';
+import type { TransactionBundle } from './transaction.ts';
 
 export interface Resource {
   resourceType: string;
@@ -15,6 +16,13 @@ interface Bundle {
   resourceType: 'Bundle';
   entry?: { resource?: Resource }[];
   link?: { relation: string; url: string }[];
+}
+
+/** A transaction-response or batch-response Bundle. */
+export interface ResponseBundle {
+  resourceType: 'Bundle';
+  type: string;
+  entry?: { resource?: Resource; response?: { status: string; location?: string; etag?: string } }[];
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -52,6 +60,29 @@ export class FhirClient {
     return this.#json<T & Resource>('PUT', `${resource.resourceType}/${encodeURIComponent(resource.id)}`, `update ${resource.resourceType}/${resource.id}`, resource, headers);
   }
 
+  /** Sends a transaction or batch Bundle (see TransactionBuilder); the answer is the response Bundle. */
+  transaction(bundle: TransactionBundle): Promise<ResponseBundle> {
+    return this.#json<ResponseBundle>('POST', '', bundle.type, bundle);
+  }
+
+  /**
+   * The resource a reference names: `#id` in `from`'s contained resources; a `fullUrl` (`urn:uuid:…`, or an absolute
+   * URL) or `Type/id` among `bundle`'s entries; else a relative `Type/id` (or an absolute URL under this server) read
+   * from the server. Undefined for a contained or bundle-local reference that is not there.
+   */
+  async resolve<T extends Resource = Resource>(reference: string, o: { from?: Resource; bundle?: { entry?: { fullUrl?: string; resource?: Resource }[] } } = {}): Promise<T | undefined> {
+    if (reference.startsWith('#')) {
+      return ((o.from?.contained as Resource[] | undefined) ?? []).find((r) => r.id === reference.slice(1)) as T | undefined;
+    }
+    const local = o.bundle?.entry?.find((e) => e.fullUrl === reference || (e.resource && `${e.resource.resourceType}/${e.resource.id}` === reference));
+    if (local?.resource) return local.resource as T;
+    if (reference.startsWith('urn:')) return undefined;
+    const relative = reference.startsWith(`${this.fhirBase}/`) ? reference.slice(this.fhirBase.length + 1) : reference;
+    const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(relative);
+    if (!m) throw new TypeError(`cannot resolve ${reference}: not a reference to this server`);
+    return this.read<T>(m[1]!, m[2]!);
+  }
+
   async delete(type: string, id: string): Promise<void> {
     await this.#send('DELETE', `${type}/${encodeURIComponent(id)}`, `delete ${type}/${id}`);
   }
@@ -61,7 +92,7 @@ export class FhirClient {
   }
 
   async #send(method: string, path: string, what: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    const url = /^https?:/.test(path) ? path : `${this.fhirBase}/${path}`;
+    const url = /^https?:/.test(path) ? path : path === '' ? this.fhirBase : `${this.fhirBase}/${path}`;
     const attempt = async (force: boolean) => this.fetchImpl(url, {
       method,
       headers: {
