@@ -7,6 +7,6 @@ export { FhirClient, type Resource, type ResponseBundle } from './fhir-client.ts
 export { TransactionBuilder, type TransactionBundle } from './transaction.ts';
 export { DiscoveryError, FhirError, TokenError, type OperationOutcome } from './errors.ts';
 export {
-  AuthorizationError, SmartSession, completeAuthorization, pendingKey, startAuthorization, type AuthorizationOptions, type LaunchContext, type TokenSet,
+  AuthorizationError, SmartSession, completeAuthorization, pendingKey, restoreSession, sessionKey, startAuthorization, type AuthorizationOptions, type LaunchContext, type TokenSet,
 } from './smart-launch.ts';
 export { MemoryStorage, WebStorage, type KeyValueStorage } from './storage.ts';

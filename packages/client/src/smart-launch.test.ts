@@ -9,7 +9,7 @@ import { TestBrowser, scopeCheckboxes, type PageResult } from '../../server/src/
 import { registerClient } from '../../server/src/auth/clients/client-store.ts';
 import { createUser } from '../../server/src/auth/users/user-store.ts';
 import { createLaunch } from '../../server/src/auth/launch-store.ts';
-import { AuthorizationError, FhirClient, MemoryStorage, TokenError, completeAuthorization, pendingKey, startAuthorization } from './index.ts';
+import { AuthorizationError, FhirClient, MemoryStorage, TokenError, completeAuthorization, pendingKey, restoreSession, startAuthorization } from './index.ts';
 
 const REDIRECT = 'https://sdk-app.example/callback';
 const PASSWORD = 'sdk-launch-password';
@@ -24,7 +24,7 @@ before(async () => {
     name: 'SDK app', type: 'public', redirectUris: [REDIRECT], launchUrl: 'https://sdk-app.example/launch', grantTypes: ['authorization_code', 'refresh_token'],
     scopes: ['launch', 'openid', 'fhirUser', 'patient/*.rs', 'offline_access'],
   })).client.clientId;
-  for (const r of [{ resourceType: 'Patient', id: 'sdk-pat', name: [{ family: 'Launch', given: ['Lou'] }] }, { resourceType: 'Practitioner', id: 'sdk-doc' }]) {
+  for (const r of [{ resourceType: 'Patient', id: 'sdk-pat', name: [{ family: 'Launch', given: ['Lou'] }] }, { resourceType: 'Patient', id: 'sdk-pat-2' }, { resourceType: 'Practitioner', id: 'sdk-doc' }]) {
     const res = await fetch(`${fk.fhirBase}/${r.resourceType}/${r.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${fk.seedToken}` }, body: JSON.stringify(r) });
     assert.ok(res.ok);
   }
@@ -44,9 +44,9 @@ async function userApproves(authorizeUrl: string): Promise<string> {
   return page.url;
 }
 
-async function ehrLaunch(storage = new MemoryStorage()) {
-  const launch = await createLaunch(fk.db, { clientId, userId, context: { patient: 'sdk-pat', need_patient_banner: false, intent: 'review' } });
-  const url = await startAuthorization({ iss: fk.fhirBase, clientId, redirectUri: REDIRECT, scope: SCOPE, launch: launch.id, storage });
+async function ehrLaunch(storage = new MemoryStorage(), o: { name?: string; patient?: string } = {}) {
+  const launch = await createLaunch(fk.db, { clientId, userId, context: { patient: o.patient ?? 'sdk-pat', need_patient_banner: false, intent: 'review' } });
+  const url = await startAuthorization({ iss: fk.fhirBase, clientId, redirectUri: REDIRECT, scope: SCOPE, launch: launch.id, storage, name: o.name });
   return { url, storage, launch: launch.id };
 }
 
@@ -110,5 +110,27 @@ describe('SMART launch through the SDK', () => {
     const fresh = await ehrLaunch();
     const forged = `${REDIRECT}?code=not-a-code&state=${new URL(fresh.url).searchParams.get('state')}`;
     await assert.rejects(completeAuthorization(forged, { storage: fresh.storage }), (err: unknown) => err instanceof TokenError && err.error === 'invalid_grant' && err.status === 400);
+  });
+
+  it('keeps several named sessions in one storage, restores them, saves each refresh, and forgets one on sign-out', async () => {
+    const storage = new MemoryStorage();
+    const chart = await ehrLaunch(storage, { name: 'chart' });
+    await completeAuthorization(await userApproves(chart.url), { storage });
+    const second = await ehrLaunch(storage, { name: 'second', patient: 'sdk-pat-2' });
+    await completeAuthorization(await userApproves(second.url), { storage });
+
+    const restored = (await restoreSession('chart', { storage }))!;
+    assert.equal(restored.name, 'chart');
+    assert.equal(restored.context.patient, 'sdk-pat');
+    assert.equal((await restoreSession('second', { storage }))?.context.patient, 'sdk-pat-2');
+    assert.equal(await restoreSession('nobody', { storage }), undefined);
+
+    await restored.accessToken(true);
+    assert.equal((await restoreSession('chart', { storage }))?.tokens.refreshToken, restored.tokens.refreshToken, 'the rotated refresh token was saved');
+    const read = await new FhirClient(restored.fhirBase, (await restoreSession('chart', { storage }))!).read('Patient', 'sdk-pat');
+    assert.equal(read.id, 'sdk-pat');
+    await restored.forget();
+    assert.equal(await restoreSession('chart', { storage }), undefined);
+    assert.ok(await restoreSession('second', { storage }), 'the other session stays');
   });
 });

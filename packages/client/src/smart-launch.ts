@@ -21,12 +21,15 @@ export interface AuthorizationOptions {
   launch?: string;
   /** A confidential-symmetric client's secret (sent with HTTP Basic); public clients have none. */
   clientSecret?: string;
+  /** The session's name: an app may hold several independent SMART sessions (default `default`). */
+  name?: string;
   storage?: KeyValueStorage;
   fetch?: typeof fetch;
 }
 
 /** What must survive the redirect, keyed by `state`. */
 interface Pending {
+  name: string;
   iss: string;
   clientId: string;
   redirectUri: string;
@@ -76,7 +79,7 @@ export async function startAuthorization(o: AuthorizationOptions): Promise<strin
   const state = random(16);
   const nonce = o.scope.split(' ').includes('openid') ? random(16) : undefined;
   const pending: Pending = {
-    iss: o.iss, clientId: o.clientId, redirectUri: o.redirectUri, codeVerifier, nonce, tokenEndpoint: config.token_endpoint,
+    name: o.name ?? 'default', iss: o.iss, clientId: o.clientId, redirectUri: o.redirectUri, codeVerifier, nonce, tokenEndpoint: config.token_endpoint,
     issuer: config.issuer, jwksUri: config.jwks_uri,
   };
   await storage.set(pendingKey(state), JSON.stringify(pending));
@@ -107,9 +110,31 @@ export async function completeAuthorization(callbackUrl: string, o: Pick<Authori
   const body = await tokenRequest(fetchImpl, pending.tokenEndpoint, pending.clientId, o.clientSecret, {
     grant_type: 'authorization_code', code, redirect_uri: pending.redirectUri, code_verifier: pending.codeVerifier,
   });
-  const session = new SmartSession(pending, tokensOf(body), contextOf(body), fetchImpl, o.clientSecret);
-  if (body.id_token) session.idTokenClaims = await verifyIdToken(body.id_token as string, pending, fetchImpl);
+  const idTokenClaims = body.id_token ? await verifyIdToken(body.id_token as string, pending, fetchImpl) : undefined;
+  const sessionState: SessionState = {
+    server: { iss: pending.iss, clientId: pending.clientId, tokenEndpoint: pending.tokenEndpoint }, tokens: tokensOf(body), context: contextOf(body), idTokenClaims,
+  };
+  const session = new SmartSession(sessionState, { name: pending.name, storage, fetchImpl, clientSecret: o.clientSecret });
+  await session.save();
   return session;
+}
+
+/** The storage key of the session with this name. */
+export const sessionKey = (name: string) => `smart:session:${name}`;
+
+/** The session saved under `name` (by completeAuthorization, kept current by refreshes), or undefined. */
+export async function restoreSession(name: string, o: Pick<AuthorizationOptions, 'storage' | 'fetch' | 'clientSecret'>): Promise<SmartSession | undefined> {
+  const storage = o.storage ?? new MemoryStorage();
+  const saved = await storage.get(sessionKey(name));
+  return saved === undefined ? undefined : new SmartSession(JSON.parse(saved) as SessionState, { name, storage, fetchImpl: o.fetch ?? fetch, clientSecret: o.clientSecret });
+}
+
+/** What a session keeps in storage: tokens included, so give it storage no other site's script can read. */
+interface SessionState {
+  server: Pick<Pending, 'iss' | 'clientId' | 'tokenEndpoint'>;
+  tokens: TokenSet;
+  context: LaunchContext;
+  idTokenClaims?: JWTPayload;
 }
 
 type TokenBody = Record<string, unknown>;
@@ -162,39 +187,49 @@ async function verifyIdToken(idToken: string, p: Pending, fetchImpl: typeof fetc
 const REFRESH_MARGIN_MS = 30_000;
 
 export class SmartSession implements TokenSource {
-  /** The verified id_token's claims (`sub`, `fhirUser`, …), when one was issued. */
-  idTokenClaims: JWTPayload | undefined;
-  #tokens: TokenSet;
+  readonly #state: SessionState;
   #refreshing: Promise<TokenSet> | undefined;
 
-  constructor(
-    private readonly pending: Pick<Pending, 'iss' | 'clientId' | 'tokenEndpoint'>,
-    tokens: TokenSet,
-    readonly context: LaunchContext,
-    private readonly fetchImpl: typeof fetch,
-    private readonly clientSecret?: string,
-  ) {
-    this.#tokens = tokens;
+  constructor(state: SessionState, private readonly deps: { name: string; storage: KeyValueStorage; fetchImpl: typeof fetch; clientSecret?: string }) {
+    this.#state = state;
   }
 
-  get fhirBase(): string { return this.pending.iss; }
-  get tokens(): Readonly<TokenSet> { return this.#tokens; }
+  get name(): string { return this.deps.name; }
+  get context(): LaunchContext { return this.#state.context; }
+  /** The verified id_token's claims (`sub`, `fhirUser`, …), when one was issued. */
+  get idTokenClaims(): JWTPayload | undefined { return this.#state.idTokenClaims; }
+
+  get fhirBase(): string { return this.#state.server.iss; }
+  get tokens(): Readonly<TokenSet> { return this.#state.tokens; }
   /** The user's FHIR identity (an absolute URL), from the verified id_token. */
-  get fhirUser(): string | undefined { return this.idTokenClaims?.fhirUser as string | undefined; }
+  get fhirUser(): string | undefined { return this.#state.idTokenClaims?.fhirUser as string | undefined; }
 
   async accessToken(force = false): Promise<string> {
-    const fresh = this.#tokens.expiresAt - Date.now() > REFRESH_MARGIN_MS;
-    if ((fresh && !force) || !this.#tokens.refreshToken) return this.#tokens.accessToken;
+    const tokens = this.#state.tokens;
+    if ((tokens.expiresAt - Date.now() > REFRESH_MARGIN_MS && !force) || !tokens.refreshToken) return tokens.accessToken;
     // Concurrent requests share one refresh: a rotated refresh token may be used once only.
     this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined));
-    this.#tokens = await this.#refreshing;
-    return this.#tokens.accessToken;
+    this.#state.tokens = await this.#refreshing;
+    return this.#state.tokens.accessToken;
+  }
+
+  /** Writes the session to its storage (done after sign-in and after every refresh). */
+  save(): Promise<void> {
+    return this.deps.storage.set(sessionKey(this.deps.name), JSON.stringify(this.#state));
+  }
+
+  /** Removes the session from its storage (sign-out); the tokens stay valid at the server until revoked or expired. */
+  forget(): Promise<void> {
+    return this.deps.storage.remove(sessionKey(this.deps.name));
   }
 
   async #refresh(): Promise<TokenSet> {
-    const body = await tokenRequest(this.fetchImpl, this.pending.tokenEndpoint, this.pending.clientId, this.clientSecret, {
-      grant_type: 'refresh_token', refresh_token: this.#tokens.refreshToken!,
+    const { server, tokens } = this.#state;
+    const body = await tokenRequest(this.deps.fetchImpl, server.tokenEndpoint, server.clientId, this.deps.clientSecret, {
+      grant_type: 'refresh_token', refresh_token: tokens.refreshToken!,
     });
-    return tokensOf(body, this.#tokens);
+    const next = tokensOf(body, tokens);
+    await this.deps.storage.set(sessionKey(this.deps.name), JSON.stringify({ ...this.#state, tokens: next }));
+    return next;
   }
 }
