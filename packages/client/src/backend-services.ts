@@ -9,14 +9,9 @@ import { TokenError } from './errors.ts';
 /** SMART App Launch 2.2 §client-authentication-asymmetric: servers support RS384 and ES384. */
 export type AssertionAlgorithm = 'RS384' | 'ES384' | 'RS256' | 'ES256';
 
-export interface BackendServicesOptions {
+export interface BackendServicesOptions extends ClientKey {
   /** The FHIR base URL. */
   iss: string;
-  clientId: string;
-  privateKey: CryptoKey | KeyObject;
-  alg: AssertionAlgorithm;
-  /** The key's id in the JWKS the app registered (lets the server pick the key). */
-  kid?: string;
   /** `system/…` scopes, space-separated. */
   scope: string;
   fetch?: typeof fetch;
@@ -29,8 +24,29 @@ export interface TokenSource {
 
 /** A token is replaced when it has less than this left to live. */
 const EXPIRY_MARGIN_MS = 30_000;
-const ASSERTION_LIFETIME = '5m'; // SMART Backend Services: no more than five minutes
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const ASSERTION_LIFETIME = '5m'; // SMART: no more than five minutes
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** An asymmetric client's key, for `private_key_jwt` (SMART App Launch 2.2 §client-authentication-asymmetric). */
+export interface ClientKey {
+  clientId: string;
+  privateKey: CryptoKey | KeyObject;
+  alg: AssertionAlgorithm;
+  kid?: string;
+}
+
+/** RFC 7523 §3: a JWT the client signs to authenticate at the token endpoint (its `aud`), with a fresh `jti`. */
+export function clientAssertion(key: ClientKey, tokenEndpoint: string): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: key.alg, typ: 'JWT', ...(key.kid ? { kid: key.kid } : {}) })
+    .setIssuer(key.clientId)
+    .setSubject(key.clientId)
+    .setAudience(tokenEndpoint)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(ASSERTION_LIFETIME)
+    .sign(key.privateKey);
+}
 
 export interface IssuedToken {
   accessToken: string;
@@ -64,19 +80,11 @@ export class BackendServicesClient implements TokenSource {
 
   async #request(): Promise<IssuedToken> {
     this.#tokenEndpoint ??= (await discover(this.#o.iss, this.#fetch)).token_endpoint;
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg: this.#o.alg, typ: 'JWT', ...(this.#o.kid ? { kid: this.#o.kid } : {}) })
-      .setIssuer(this.#o.clientId)
-      .setSubject(this.#o.clientId)
-      .setAudience(this.#tokenEndpoint)
-      .setJti(crypto.randomUUID())
-      .setIssuedAt()
-      .setExpirationTime(ASSERTION_LIFETIME)
-      .sign(this.#o.privateKey);
+    const assertion = await clientAssertion(this.#o, this.#tokenEndpoint);
     const res = await this.#fetch(this.#tokenEndpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: this.#o.scope, client_assertion_type: JWT_BEARER, client_assertion: assertion }),
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: this.#o.scope, client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: assertion }),
     });
     const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; scope?: string; error?: string; error_description?: string };
     if (!res.ok || typeof body.access_token !== 'string') throw new TokenError(body.error ?? 'invalid_response', body.error_description, res.status);

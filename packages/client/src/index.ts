@@ -2,7 +2,7 @@
 // standalone launch (PKCE, state, nonce, id_token verification, refresh), SMART Backend Services (client_credentials
 // with private_key_jwt), and FHIR requests with a token.
 export { discover, type SmartConfiguration } from './discovery.ts';
-export { BackendServicesClient, type AssertionAlgorithm, type BackendServicesOptions, type TokenSource } from './backend-services.ts';
+export { BackendServicesClient, type AssertionAlgorithm, type BackendServicesOptions, type ClientKey, type TokenSource } from './backend-services.ts';
 export { FhirClient, type Resource, type ResponseBundle } from './fhir-client.ts';
 export { TransactionBuilder, type TransactionBundle } from './transaction.ts';
 export { DiscoveryError, FhirError, TokenError, type OperationOutcome } from './errors.ts';

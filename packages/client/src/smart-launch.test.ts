@@ -4,6 +4,7 @@
 // error from the server, a forged id_token).
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { exportJWK, generateKeyPair } from 'jose';
 import { listeningApp, type ListeningApp } from '../../server/src/test-support/listening-app.ts';
 import { TestBrowser, scopeCheckboxes, type PageResult } from '../../server/src/test-support/oauth-browser.ts';
 import { registerClient } from '../../server/src/auth/clients/client-store.ts';
@@ -44,9 +45,10 @@ async function userApproves(authorizeUrl: string): Promise<string> {
   return page.url;
 }
 
-async function ehrLaunch(storage = new MemoryStorage(), o: { name?: string; patient?: string } = {}) {
-  const launch = await createLaunch(fk.db, { clientId, userId, context: { patient: o.patient ?? 'sdk-pat', need_patient_banner: false, intent: 'review' } });
-  const url = await startAuthorization({ iss: fk.fhirBase, clientId, redirectUri: REDIRECT, scope: SCOPE, launch: launch.id, storage, name: o.name });
+async function ehrLaunch(storage = new MemoryStorage(), o: { name?: string; patient?: string; client?: string } = {}) {
+  const client = o.client ?? clientId;
+  const launch = await createLaunch(fk.db, { clientId: client, userId, context: { patient: o.patient ?? 'sdk-pat', need_patient_banner: false, intent: 'review' } });
+  const url = await startAuthorization({ iss: fk.fhirBase, clientId: client, redirectUri: REDIRECT, scope: SCOPE, launch: launch.id, storage, name: o.name });
   return { url, storage, launch: launch.id };
 }
 
@@ -132,5 +134,28 @@ describe('SMART launch through the SDK', () => {
     await restored.forget();
     assert.equal(await restoreSession('chart', { storage }), undefined);
     assert.ok(await restoreSession('second', { storage }), 'the other session stays');
+  });
+
+  it('confidential clients: a secret (HTTP Basic) or a private key (private_key_jwt) at the exchange and at every refresh', async () => {
+    const registration = { type: 'confidential-symmetric' as const, redirectUris: [REDIRECT], grantTypes: ['authorization_code' as const, 'refresh_token' as const], scopes: ['launch', 'openid', 'fhirUser', 'patient/*.rs', 'offline_access'] };
+    const symmetric = await registerClient(fk.db, { name: 'SDK secret app', ...registration });
+    const key = await generateKeyPair('ES384', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(key.publicKey)), kid: 'app-key', alg: 'ES384', use: 'sig' }] };
+    const asymmetric = await registerClient(fk.db, { name: 'SDK key app', ...registration, type: 'confidential-asymmetric', jwks });
+    const cases = [
+      { client: symmetric.client.clientId, auth: { clientSecret: symmetric.secret! } },
+      { client: asymmetric.client.clientId, auth: { clientKey: { clientId: asymmetric.client.clientId, privateKey: key.privateKey, alg: 'ES384' as const, kid: 'app-key' } } },
+    ];
+    for (const { client, auth } of cases) {
+      const { url, storage } = await ehrLaunch(new MemoryStorage(), { client });
+      const session = await completeAuthorization(await userApproves(url), { storage, ...auth });
+      assert.equal(session.context.patient, 'sdk-pat');
+      const before = session.tokens.accessToken;
+      assert.notEqual(await session.accessToken(true), before, 'the refresh authenticates the same way');
+      assert.equal((await restoreSession('default', { storage, ...auth }))?.tokens.accessToken, session.tokens.accessToken);
+    }
+    const wrong = await ehrLaunch(new MemoryStorage(), { client: symmetric.client.clientId });
+    await assert.rejects(completeAuthorization(await userApproves(wrong.url), { storage: wrong.storage, clientSecret: 'not-the-secret' }),
+      (err: unknown) => err instanceof TokenError && err.error === 'invalid_client' && err.status === 401);
   });
 });

@@ -8,7 +8,7 @@
 import { base64url, createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import { discover } from './discovery.ts';
 import { TokenError } from './errors.ts';
-import type { TokenSource } from './backend-services.ts';
+import { clientAssertion, JWT_BEARER_ASSERTION, type ClientKey, type TokenSource } from './backend-services.ts';
 import { MemoryStorage, type KeyValueStorage } from './storage.ts';
 
 export interface AuthorizationOptions {
@@ -21,6 +21,8 @@ export interface AuthorizationOptions {
   launch?: string;
   /** A confidential-symmetric client's secret (sent with HTTP Basic); public clients have none. */
   clientSecret?: string;
+  /** A confidential-asymmetric client's key: it authenticates with a `private_key_jwt` assertion (RFC 7523). */
+  clientKey?: ClientKey;
   /** The session's name: an app may hold several independent SMART sessions (default `default`). */
   name?: string;
   storage?: KeyValueStorage;
@@ -93,7 +95,7 @@ export async function startAuthorization(o: AuthorizationOptions): Promise<strin
 }
 
 /** Handles the redirect back (`callbackUrl` with `code` and `state`, or `error`), and returns the session. */
-export async function completeAuthorization(callbackUrl: string, o: Pick<AuthorizationOptions, 'storage' | 'fetch' | 'clientSecret'>): Promise<SmartSession> {
+export async function completeAuthorization(callbackUrl: string, o: ClientCredentials): Promise<SmartSession> {
   const storage = o.storage ?? new MemoryStorage();
   const params = new URL(callbackUrl).searchParams;
   const state = params.get('state') ?? '';
@@ -107,14 +109,14 @@ export async function completeAuthorization(callbackUrl: string, o: Pick<Authori
   const code = params.get('code');
   if (!code) throw new AuthorizationError('invalid_request', 'no code in the authorization response');
   const fetchImpl = o.fetch ?? fetch;
-  const body = await tokenRequest(fetchImpl, pending.tokenEndpoint, pending.clientId, o.clientSecret, {
+  const body = await tokenRequest(fetchImpl, pending.tokenEndpoint, pending.clientId, o, {
     grant_type: 'authorization_code', code, redirect_uri: pending.redirectUri, code_verifier: pending.codeVerifier,
   });
   const idTokenClaims = body.id_token ? await verifyIdToken(body.id_token as string, pending, fetchImpl) : undefined;
   const sessionState: SessionState = {
     server: { iss: pending.iss, clientId: pending.clientId, tokenEndpoint: pending.tokenEndpoint }, tokens: tokensOf(body), context: contextOf(body), idTokenClaims,
   };
-  const session = new SmartSession(sessionState, { name: pending.name, storage, fetchImpl, clientSecret: o.clientSecret });
+  const session = new SmartSession(sessionState, { name: pending.name, storage, fetchImpl, auth: o });
   await session.save();
   return session;
 }
@@ -123,10 +125,10 @@ export async function completeAuthorization(callbackUrl: string, o: Pick<Authori
 export const sessionKey = (name: string) => `smart:session:${name}`;
 
 /** The session saved under `name` (by completeAuthorization, kept current by refreshes), or undefined. */
-export async function restoreSession(name: string, o: Pick<AuthorizationOptions, 'storage' | 'fetch' | 'clientSecret'>): Promise<SmartSession | undefined> {
+export async function restoreSession(name: string, o: ClientCredentials): Promise<SmartSession | undefined> {
   const storage = o.storage ?? new MemoryStorage();
   const saved = await storage.get(sessionKey(name));
-  return saved === undefined ? undefined : new SmartSession(JSON.parse(saved) as SessionState, { name, storage, fetchImpl: o.fetch ?? fetch, clientSecret: o.clientSecret });
+  return saved === undefined ? undefined : new SmartSession(JSON.parse(saved) as SessionState, { name, storage, fetchImpl: o.fetch ?? fetch, auth: o });
 }
 
 /** What a session keeps in storage: tokens included, so give it storage no other site's script can read. */
@@ -139,11 +141,25 @@ interface SessionState {
 
 type TokenBody = Record<string, unknown>;
 
-async function tokenRequest(fetchImpl: typeof fetch, endpoint: string, clientId: string, secret: string | undefined, form: Record<string, string>): Promise<TokenBody> {
+/** How the client authenticates at the token endpoint (neither: a public client), where its storage is, and fetch. */
+type ClientCredentials = Pick<AuthorizationOptions, 'storage' | 'fetch' | 'clientSecret' | 'clientKey'>;
+
+async function tokenRequest(
+  fetchImpl: typeof fetch, endpoint: string, clientId: string, auth: Pick<ClientCredentials, 'clientSecret' | 'clientKey'>, form: Record<string, string>,
+): Promise<TokenBody> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-  // RFC 6749 §2.3.1: a confidential client authenticates with HTTP Basic; a public one names itself.
-  if (secret !== undefined) headers.authorization = `Basic ${btoa(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`)}`;
-  const res = await fetchImpl(endpoint, { method: 'POST', headers, body: new URLSearchParams({ ...form, ...(secret === undefined ? { client_id: clientId } : {}) }) });
+  const params = new URLSearchParams(form);
+  if (auth.clientKey) {
+    // SMART App Launch 2.2 §client-authentication-asymmetric: a private_key_jwt assertion in the form.
+    params.set('client_assertion_type', JWT_BEARER_ASSERTION);
+    params.set('client_assertion', await clientAssertion(auth.clientKey, endpoint));
+  } else if (auth.clientSecret !== undefined) {
+    // RFC 6749 §2.3.1: a confidential-symmetric client authenticates with HTTP Basic.
+    headers.authorization = `Basic ${btoa(`${encodeURIComponent(clientId)}:${encodeURIComponent(auth.clientSecret)}`)}`;
+  } else {
+    params.set('client_id', clientId); // a public client names itself
+  }
+  const res = await fetchImpl(endpoint, { method: 'POST', headers, body: params });
   const body = (await res.json().catch(() => ({}))) as TokenBody;
   if (!res.ok || typeof body.access_token !== 'string') throw new TokenError(String(body.error ?? 'invalid_response'), body.error_description as string | undefined, res.status);
   return body;
@@ -190,7 +206,7 @@ export class SmartSession implements TokenSource {
   readonly #state: SessionState;
   #refreshing: Promise<TokenSet> | undefined;
 
-  constructor(state: SessionState, private readonly deps: { name: string; storage: KeyValueStorage; fetchImpl: typeof fetch; clientSecret?: string }) {
+  constructor(state: SessionState, private readonly deps: { name: string; storage: KeyValueStorage; fetchImpl: typeof fetch; auth: Pick<ClientCredentials, 'clientSecret' | 'clientKey'> }) {
     this.#state = state;
   }
 
@@ -225,7 +241,7 @@ export class SmartSession implements TokenSource {
 
   async #refresh(): Promise<TokenSet> {
     const { server, tokens } = this.#state;
-    const body = await tokenRequest(this.deps.fetchImpl, server.tokenEndpoint, server.clientId, this.deps.clientSecret, {
+    const body = await tokenRequest(this.deps.fetchImpl, server.tokenEndpoint, server.clientId, this.deps.auth, {
       grant_type: 'refresh_token', refresh_token: tokens.refreshToken!,
     });
     const next = tokensOf(body, tokens);
