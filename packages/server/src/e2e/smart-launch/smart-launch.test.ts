@@ -98,8 +98,14 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
   async function signIn(page: Page, o: { screenshot?: string } = {}) {
     await page.getByRole('heading', { name: `Connect ${APP_NAME}` }).waitFor();
     assert.ok(page.url().startsWith(`${fk.base}/auth/interaction/`), page.url());
-    if (o.screenshot) await page.screenshot({ path: o.screenshot, fullPage: true });
+    if (o.screenshot) await screenshot(page, o.screenshot);
     await signInAs(page, 'doc');
+  }
+
+  /** Saves the page as docs/screenshots/<name>.png (shown in the README). */
+  async function screenshot(page: Page, name: string, fullPage = true) {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage });
   }
 
   /** Fills and sends the sign-in form the page shows (Firekeeper's own pages). */
@@ -129,9 +135,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
       Object.fromEntries(['response_type', 'code_challenge_method', 'aud', 'scope'].map((k) => [k, sent.get(k)])),
       { response_type: 'code', code_challenge_method: 'S256', aud: fk.fhirBase, scope: launch.scope },
     );
-
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await signIn(page, { screenshot: `${SCREENSHOTS}login.png` });
+    await signIn(page, { screenshot: 'login' });
 
     // Patient picker: search by name, then pick.
     await page.getByRole('heading', { name: 'Choose a patient' }).waitFor();
@@ -149,7 +153,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     const box = (value: string) => page.locator(`input[type=checkbox][value="${value}"]`);
     for (const s of launch.scope.split(' ')) assert.equal(await box(s).isChecked(), true, s);
     assert.equal(await box(LAB).isChecked(), false, 'sub-scopes are offered unticked');
-    await page.screenshot({ path: `${SCREENSHOTS}consent.png`, fullPage: true });
+    await screenshot(page, 'consent');
     await box('patient/Observation.rs').uncheck();
     await box(LAB).check();
     await page.getByRole('button', { name: 'Allow' }).click();
@@ -281,13 +285,11 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     await page.goto(`${fk.base}/ehr`);
     await signInAs(page, 'doc');
     await page.getByRole('link', { name: 'Ada Quill' }).waitFor();
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}ehr-patients.png`, fullPage: true });
+    await screenshot(page, 'ehr-patients');
     await page.getByRole('link', { name: 'Ada Quill' }).click();
     await page.getByRole('region', { name: 'Patient' }).waitFor();
     assert.match(await page.getByRole('region', { name: 'Patient' }).innerText(), /Ada Quill\s+female · \d+ years · born 1970-01-02/);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}ehr-chart.png`, fullPage: true });
+    await screenshot(page, 'ehr-chart');
 
     await page.getByLabel('Encounter in context').selectOption('sl-enc-1');
     const [appWindow] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: `Launch ${name}` }).click()]);
@@ -320,7 +322,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     const frame = page.frameLocator(`iframe[title="${name}"]`);
     await frame.getByRole('heading', { name: `Allow ${name}?` }).waitFor();
     assert.match(await page.getByRole('region', { name: 'Patient' }).innerText(), /Ada Quill/, 'under the EHR’s banner');
-    await page.screenshot({ path: `${SCREENSHOTS}ehr-embedded.png`, fullPage: true });
+    await screenshot(page, 'ehr-embedded');
     const callback = page.waitForEvent('framenavigated', { predicate: (f) => f.url().startsWith(`${app.origin}/callback`) });
     await frame.getByRole('button', { name: 'Allow' }).click();
     const { status, json: tokens } = await app.exchange((await callback).url());
@@ -348,12 +350,11 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     await page.getByLabel('With').selectOption(appX);
     await page.getByRole('button', { name: 'Add preference' }).click();
     await page.getByText(`Do not share my conditions with ${APP_NAME}`).waitFor();
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}portal.png`, fullPage: true });
+    await screenshot(page, 'portal');
     // On a phone-sized screen the portal fits the width (wide tables scroll inside themselves).
     await page.setViewportSize({ width: 390, height: 844 });
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no sideways scrolling');
-    await page.screenshot({ path: `${SCREENSHOTS}portal-phone.png` });
+    await screenshot(page, 'portal-phone', false);
     await page.setViewportSize({ width: 1280, height: 720 });
 
     // What each app now sees of her conditions, with real tokens from this server's keys.
@@ -387,8 +388,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     await page.goto(`${fk.base}/admin`);
     await signInAs(page, 'root');
     await page.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}admin-apps.png`, fullPage: true });
+    await screenshot(page, 'admin-apps');
     await page.getByRole('button', { name: 'Approve Pending Planner' }).click();
     await page.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Approve Pending Planner' }).count(), 0);
@@ -410,25 +410,24 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
 
     await page.goto(`${fk.base}/admin/audit?patient=sl-pat-1`);
     await page.getByRole('columnheader', { name: 'Event' }).waitFor();
-    await page.screenshot({ path: `${SCREENSHOTS}admin-audit.png`, fullPage: true });
+    await screenshot(page, 'admin-audit');
     await page.goto(`${fk.base}/admin/users`);
     await page.getByRole('link', { name: 'root' }).waitFor();
-    await page.screenshot({ path: `${SCREENSHOTS}admin-users.png`, fullPage: true });
+    await screenshot(page, 'admin-users');
   });
 
   it('home page and token inspector: a browser gets the front door; a token of this server is checked and explained', async () => {
     const page = await newPage();
     await page.goto(fk.base);
     await page.getByRole('heading', { name: 'Start here' }).waitFor();
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}home.png`, fullPage: true });
+    await screenshot(page, 'home');
     await page.getByRole('link', { name: 'token inspector' }).click();
     const { token } = await issueAccessToken(new KeyRing(fk.db), { issuer: fk.base, audience: fk.fhirBase, clientId: 'growth-chart', subject: doc.id, scope: 'launch patient/Observation.rs', lifetimeSeconds: 300, context: { patient: 'sl-pat-1', need_patient_banner: true } });
     await page.getByLabel('Token').fill(token);
     await page.getByRole('button', { name: 'Inspect' }).click();
     await page.getByRole('heading', { name: 'Valid' }).waitFor();
     assert.match(await page.locator('main').innerText(), /patient\/Observation\.rs: /);
-    await page.screenshot({ path: `${SCREENSHOTS}token-inspector.png`, fullPage: true });
+    await screenshot(page, 'token-inspector');
   });
 
   it('accessibility: every main page passes axe-core’s WCAG 2 A and AA rules with no serious or critical violation', async () => {
