@@ -1,6 +1,7 @@
 // The signing keys of this instance, imported once and refreshed from the database: signing picks the active key
 // of an algorithm; verification finds a key by `kid`, reloading (at most once a second) when a kid is unknown, so a
 // rotation done on another instance is picked up without a restart.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { importJWK, type CryptoKey, type JWK, type JWTHeaderParameters } from 'jose';
 import type { Queryable } from '../store/database.ts';
 import { currentSigningKeys, type SigningAlgorithm } from './signing-keys.ts';
@@ -12,6 +13,8 @@ interface LoadedKey {
   retireAt: number | null;
   publicKey: CryptoKey | Uint8Array;
   privateKey: CryptoKey | Uint8Array;
+  /** The private key for node:crypto's synchronous `sign` (access tokens: see access-token.ts). */
+  privateKeyObject: KeyObject;
   publicJwk: JWK;
 }
 
@@ -26,11 +29,11 @@ export class KeyRing {
   constructor(private readonly db: Queryable) {}
 
   /** The active key for `alg`, for signing. */
-  async signingKey(alg: SigningAlgorithm): Promise<{ kid: string; key: CryptoKey | Uint8Array }> {
+  async signingKey(alg: SigningAlgorithm): Promise<{ kid: string; key: CryptoKey | Uint8Array; keyObject: KeyObject }> {
     if (Date.now() - this.#loadedAt > REFRESH_MS) await this.reload();
     const key = this.#keys.find((k) => k.alg === alg && k.status === 'active');
     if (!key) throw new Error(`no active ${alg} signing key`); // ensureSigningKeys runs at start-up
-    return { kid: key.kid, key: key.privateKey };
+    return { kid: key.kid, key: key.privateKey, keyObject: key.privateKeyObject };
   }
 
   /** The public key a JWS header names, if it is one of ours and still valid; for `jwtVerify`. */
@@ -70,6 +73,7 @@ export class KeyRing {
       return {
         kid: r.kid, alg: r.alg, status: r.status, retireAt, publicJwk: r.publicJwk,
         publicKey: await importJWK(r.publicJwk, r.alg), privateKey: await importJWK(r.privateJwk, r.alg),
+        privateKeyObject: createPrivateKey({ key: r.privateJwk as never, format: 'jwk' }),
       };
     }));
     this.#loadedAt = Date.now();
