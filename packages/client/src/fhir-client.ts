@@ -12,6 +12,9 @@ export interface Resource {
   [field: string]: unknown;
 }
 
+/** What the typed helpers accept and return: any resource type, `Resource` or `fhir/r4`'s (`Patient`, …). */
+export type AnyResource = { resourceType: string; id?: string };
+
 interface Bundle {
   resourceType: 'Bundle';
   entry?: { resource?: Resource }[];
@@ -34,12 +37,12 @@ export class FhirClient {
     this.fhirBase = fhirBase.replace(/\/+$/, '');
   }
 
-  read<T extends Resource = Resource>(type: string, id: string): Promise<T> {
+  read<T extends AnyResource = Resource>(type: string, id: string): Promise<T> {
     return this.#json<T>('GET', `${type}/${encodeURIComponent(id)}`, `read ${type}/${id}`);
   }
 
   /** Every match, page after page (the server's `next` links), as resources of the searched type. */
-  async *search<T extends Resource = Resource>(type: string, params: Record<string, string> | URLSearchParams = {}): AsyncGenerator<T> {
+  async *search<T extends AnyResource = Resource>(type: string, params: Record<string, string> | URLSearchParams = {}): AsyncGenerator<T> {
     let url: string | undefined = `${type}?${new URLSearchParams(params)}`;
     while (url) {
       const bundle: Bundle = await this.#json<Bundle>('GET', url, `search ${type}`);
@@ -70,7 +73,7 @@ export class FhirClient {
    * URL) or `Type/id` among `bundle`'s entries; else a relative `Type/id` (or an absolute URL under this server) read
    * from the server. Undefined for a contained or bundle-local reference that is not there.
    */
-  async resolve<T extends Resource = Resource>(reference: string, o: { from?: Resource; bundle?: { entry?: { fullUrl?: string; resource?: Resource }[] } } = {}): Promise<T | undefined> {
+  async resolve<T extends AnyResource = Resource>(reference: string, o: { from?: Resource; bundle?: { entry?: { fullUrl?: string; resource?: Resource }[] } } = {}): Promise<T | undefined> {
     if (reference.startsWith('#')) {
       return ((o.from?.contained as Resource[] | undefined) ?? []).find((r) => r.id === reference.slice(1)) as T | undefined;
     }
