@@ -75,7 +75,7 @@ export function pointOfCareHandler(o: PointOfCareOptions): (req: IncomingMessage
       'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'self' ${frameAncestors}`,
     });
     res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)} · Point of care</title><style>${BASE_CSS}${css}</style></head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>`);
+<title>${esc(title === 'Point of care' ? title : `${title} · Point of care`)}</title><style>${BASE_CSS}${css}</style></head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>`);
   }
 
   async function launch(url: URL, res: ServerResponse, session: BrowserSession): Promise<void> {

@@ -24,7 +24,7 @@ export function lineChart(title: string, unit: string, series: Series[]): string
   }).join('');
   const axes = `<line x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}" stroke="#999"/>`
     + `<text x="${PAD.left - 4}" y="${y(hi) + 4}" text-anchor="end">${esc(Math.round(hi))}</text>`
-    + `<text x="${PAD.left - 4}" y="${y(lo) + 4}" text-anchor="end">${esc(Math.round(lo))}</text>`
+    + (Math.round(lo) === Math.round(hi) ? '' : `<text x="${PAD.left - 4}" y="${y(lo) + 4}" text-anchor="end">${esc(Math.round(lo))}</text>`)
     + `<text x="${PAD.left}" y="${H - 8}">${esc(day(t0))}</text><text x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${esc(day(t1))}</text>`;
   const legend = series.map((s) => `<span class="key" style="border-color:${s.color}">${esc(s.name)}</span>`).join(' ');
   return `<figure><figcaption>${esc(title)} (${esc(unit)}) ${legend}</figcaption><svg role="img" aria-label="${esc(title)}" viewBox="0 0 ${W} ${H}" width="100%" font-size="11">${axes}${lines}</svg></figure>`;
