@@ -222,7 +222,13 @@ export class SmartSession implements TokenSource {
 
   async accessToken(force = false): Promise<string> {
     const tokens = this.#state.tokens;
-    if ((tokens.expiresAt - Date.now() > REFRESH_MARGIN_MS && !force) || !tokens.refreshToken) return tokens.accessToken;
+    if (tokens.expiresAt - Date.now() > REFRESH_MARGIN_MS && !force) return tokens.accessToken;
+    if (!tokens.refreshToken) {
+      // Without a refresh token an expired (or refused) token is the end of the session: say so, send nothing.
+      if (force) throw new TokenError('expired_token', 'the server refused the access token and there is no refresh token: authorize again', 0);
+      if (tokens.expiresAt <= Date.now()) throw new TokenError('expired_token', 'the access token has expired and there is no refresh token: authorize again', 0);
+      return tokens.accessToken;
+    }
     // Concurrent requests share one refresh: a rotated refresh token may be used once only.
     this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined));
     this.#state.tokens = await this.#refreshing;
