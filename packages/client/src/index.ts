@@ -10,3 +10,4 @@ export {
   AuthorizationError, SmartSession, completeAuthorization, pendingKey, restoreSession, sessionKey, startAuthorization, type AuthorizationOptions, type LaunchContext, type TokenSet,
 } from './smart-launch.ts';
 export { MemoryStorage, WebStorage, type KeyValueStorage } from './storage.ts';
+export { AUTHORIZATION_RESPONSE_MESSAGE, authorizeInWindow, notifyOpener, type WindowAuthorizationOptions } from './window-authorization.ts';

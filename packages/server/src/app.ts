@@ -33,6 +33,7 @@ import { AccessTokenVerifier } from './auth/access-token-verifier.ts';
 import { authorizeEndpoint } from './auth/authorize-endpoint.ts';
 import { Sessions } from './auth/session.ts';
 import { registerWeb } from './ui/web.ts';
+import { installFhirCors } from './fhir/http/cors.ts';
 import { homePage } from './ui/home-page.ts';
 import { tokenInspector } from './ui/token-inspector.ts';
 import { capabilitySecurity, openidConfigurationEndpoint, smartConfigurationEndpoint } from './auth/discovery.ts';
@@ -82,6 +83,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
   await app.register(
     async (fhir) => {
       installFhirErrorHandlers(fhir);
+      installFhirCors(fhir);
       installFhirAudit(fhir, { audit });
       await fhir.register(smartConfigurationEndpoint, { baseUrl: config.baseUrl });
       await fhir.register(fhirRoutes, {
