@@ -5,6 +5,7 @@
 import { SignJWT, type CryptoKey, type KeyObject } from 'jose';
 import { discover } from './discovery.ts';
 import { TokenError } from './errors.ts';
+import { plainFetch } from './fetch.ts';
 
 /** SMART App Launch 2.2 §client-authentication-asymmetric: servers support RS384 and ES384. */
 export type AssertionAlgorithm = 'RS384' | 'ES384' | 'RS256' | 'ES256';
@@ -63,7 +64,7 @@ export class BackendServicesClient implements TokenSource {
 
   constructor(options: BackendServicesOptions) {
     this.#o = options;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = plainFetch(options.fetch);
   }
 
   /** The granted scope of the current token (after the first `accessToken()`). */

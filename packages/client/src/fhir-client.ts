@@ -4,6 +4,7 @@
 import type { TokenSource } from './backend-services.ts';
 import { FhirError, type OperationOutcome } from './errors.ts';
 import type { TransactionBundle } from './transaction.ts';
+import { plainFetch } from './fetch.ts';
 
 export interface Resource {
   resourceType: string;
@@ -33,8 +34,11 @@ const FHIR_JSON = 'application/fhir+json';
 export class FhirClient {
   readonly fhirBase: string;
 
-  constructor(fhirBase: string, private readonly tokens: TokenSource, private readonly fetchImpl: typeof fetch = fetch) {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(fhirBase: string, private readonly tokens: TokenSource, fetchImpl?: typeof fetch) {
     this.fhirBase = fhirBase.replace(/\/+$/, '');
+    this.fetchImpl = plainFetch(fetchImpl);
   }
 
   read<T extends AnyResource = Resource>(type: string, id: string): Promise<T> {

@@ -10,6 +10,7 @@ import { discover } from './discovery.ts';
 import { TokenError } from './errors.ts';
 import { clientAssertion, JWT_BEARER_ASSERTION, type ClientKey, type TokenSource } from './backend-services.ts';
 import { MemoryStorage, type KeyValueStorage } from './storage.ts';
+import { plainFetch } from './fetch.ts';
 
 export interface AuthorizationOptions {
   /** The FHIR base URL: from the EHR's `iss` parameter, or the server the user chose (standalone). */
@@ -108,7 +109,7 @@ export async function completeAuthorization(callbackUrl: string, o: ClientCreden
   if (error) throw new AuthorizationError(error, params.get('error_description') ?? undefined);
   const code = params.get('code');
   if (!code) throw new AuthorizationError('invalid_request', 'no code in the authorization response');
-  const fetchImpl = o.fetch ?? fetch;
+  const fetchImpl = plainFetch(o.fetch);
   const body = await tokenRequest(fetchImpl, pending.tokenEndpoint, pending.clientId, o, {
     grant_type: 'authorization_code', code, redirect_uri: pending.redirectUri, code_verifier: pending.codeVerifier,
   });
@@ -128,7 +129,7 @@ export const sessionKey = (name: string) => `smart:session:${name}`;
 export async function restoreSession(name: string, o: ClientCredentials): Promise<SmartSession | undefined> {
   const storage = o.storage ?? new MemoryStorage();
   const saved = await storage.get(sessionKey(name));
-  return saved === undefined ? undefined : new SmartSession(JSON.parse(saved) as SessionState, { name, storage, fetchImpl: o.fetch ?? fetch, auth: o });
+  return saved === undefined ? undefined : new SmartSession(JSON.parse(saved) as SessionState, { name, storage, fetchImpl: plainFetch(o.fetch), auth: o });
 }
 
 /** What a session keeps in storage: tokens included, so give it storage no other site's script can read. */
