@@ -91,7 +91,7 @@ describe('SMART Backend Services', () => {
 });
 
 describe('FHIR requests', () => {
-  it('creates, reads, updates with If-Match, and deletes; a stale version is a 412 with its OperationOutcome', async () => {
+  it('creates, reads, updates, patches and deletes with If-Match; a stale version is a 412 with its OperationOutcome', async () => {
     const fhir = new FhirClient(fk.fhirBase, backend('ES384'));
     const created = await fhir.create({ resourceType: 'Patient', name: [{ family: 'Sdk', given: ['Sam'] }] });
     assert.ok(created.id);
@@ -102,7 +102,12 @@ describe('FHIR requests', () => {
     assert.equal(updated.meta?.versionId, '2');
     await assert.rejects(fhir.update({ ...read, gender: 'female' }, { ifMatch: '1' }), (err: unknown) =>
       err instanceof FhirError && err.status === 412 && err.outcome?.resourceType === 'OperationOutcome');
-    await fhir.delete('Patient', created.id!);
+    // JSON Patch, with If-Match: the current version applies; a stale one is refused.
+    const patched = await fhir.patch('Patient', created.id!, [{ op: 'replace', path: '/gender', value: 'other' }, { op: 'add', path: '/birthDate', value: '1990-02-03' }], { ifMatch: '2' });
+    assert.deepEqual([patched.gender, patched.birthDate, patched.meta?.versionId], ['other', '1990-02-03', '3']);
+    await assert.rejects(fhir.patch('Patient', created.id!, [{ op: 'remove', path: '/birthDate' }], { ifMatch: '2' }), (err: unknown) => err instanceof FhirError && err.status === 412);
+    await assert.rejects(fhir.delete('Patient', created.id!, { ifMatch: '2' }), (err: unknown) => err instanceof FhirError && err.status === 412);
+    await fhir.delete('Patient', created.id!, { ifMatch: '3' });
     await assert.rejects(fhir.read('Patient', created.id!), (err: unknown) => err instanceof FhirError && err.status === 410);
     await assert.rejects(fhir.read('Patient', 'no-such-patient'), (err: unknown) =>
       err instanceof FhirError && err.status === 404 && /Patient\/no-such-patient/.test(err.outcome?.issue[0]?.diagnostics ?? ''));

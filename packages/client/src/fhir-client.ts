@@ -31,6 +31,15 @@ export interface ResponseBundle {
 
 const FHIR_JSON = 'application/fhir+json';
 
+/** One RFC 6902 operation. */
+export type JsonPatchOperation =
+  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
+  | { op: 'remove'; path: string }
+  | { op: 'move' | 'copy'; from: string; path: string };
+
+/** The If-Match header for a version id (a weak ETag, as FHIR servers send them). */
+const ifMatch = (versionId: string | undefined): Record<string, string> => (versionId ? { 'if-match': `W/"${versionId}"` } : {});
+
 export class FhirClient {
   readonly fhirBase: string;
 
@@ -63,7 +72,7 @@ export class FhirClient {
   /** Updates the resource; with `ifMatch` (a version id), only if that is still the current version (else 412). */
   update<T extends Resource>(resource: T, o: { ifMatch?: string } = {}): Promise<T & Resource> {
     if (!resource.id) throw new TypeError('update needs a resource with an id');
-    const headers = o.ifMatch ? { 'if-match': `W/"${o.ifMatch}"` } : undefined;
+    const headers = ifMatch(o.ifMatch);
     return this.#json<T & Resource>('PUT', `${resource.resourceType}/${encodeURIComponent(resource.id)}`, `update ${resource.resourceType}/${resource.id}`, resource, headers);
   }
 
@@ -90,8 +99,17 @@ export class FhirClient {
     return this.read<T>(m[1]!, m[2]!);
   }
 
-  async delete(type: string, id: string): Promise<void> {
-    await this.#send('DELETE', `${type}/${encodeURIComponent(id)}`, `delete ${type}/${id}`);
+  /**
+   * Applies an RFC 6902 JSON Patch to the resource (FHIR R4 §3.1.0.9.1); with `ifMatch`, only if that is still the
+   * current version (else 412). The answer is the patched resource.
+   */
+  patch<T extends AnyResource = Resource>(type: string, id: string, operations: JsonPatchOperation[], o: { ifMatch?: string } = {}): Promise<T> {
+    return this.#json<T>('PATCH', `${type}/${encodeURIComponent(id)}`, `patch ${type}/${id}`, operations, { 'content-type': 'application/json-patch+json', ...ifMatch(o.ifMatch) });
+  }
+
+  /** Deletes the resource; with `ifMatch`, only if that is still the current version (else 412). */
+  async delete(type: string, id: string, o: { ifMatch?: string } = {}): Promise<void> {
+    await this.#send('DELETE', `${type}/${encodeURIComponent(id)}`, `delete ${type}/${id}`, undefined, ifMatch(o.ifMatch));
   }
 
   async #json<T>(method: string, path: string, what: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
