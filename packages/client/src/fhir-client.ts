@@ -1,6 +1,7 @@
 // FHIR R4 requests with a SMART access token: read, search (an async iterator over every page, following the
 // Bundle's `next` links), create, update with `If-Match`, delete, transactions, and reference resolution. A 401 gets one fresh token and one retry; any other
 // failure is a FhirError with the HTTP status and the server's OperationOutcome.
+import type { FhirResource } from 'fhir/r4.js';
 import type { TokenSource } from './backend-services.ts';
 import { FhirError, type OperationOutcome } from './errors.ts';
 import type { TransactionBundle } from './transaction.ts';
@@ -15,6 +16,9 @@ export interface Resource {
 
 /** What the typed helpers accept and return: any resource type, `Resource` or `fhir/r4`'s (`Patient`, …). */
 export type AnyResource = { resourceType: string; id?: string };
+
+/** The FHIR R4 type of a resource type's name (`'Patient'` → `Patient` of `fhir/r4`); `Resource` for other names. */
+export type ResourceOf<K extends string> = K extends FhirResource['resourceType'] ? Extract<FhirResource, { resourceType: K }> : Resource;
 
 interface Bundle {
   resourceType: 'Bundle';
@@ -50,16 +54,16 @@ export class FhirClient {
     this.fetchImpl = plainFetch(fetchImpl);
   }
 
-  read<T extends AnyResource = Resource>(type: string, id: string): Promise<T> {
-    return this.#json<T>('GET', `${type}/${encodeURIComponent(id)}`, `read ${type}/${id}`);
+  read<K extends string>(type: K, id: string): Promise<ResourceOf<K>> {
+    return this.#json<ResourceOf<K>>('GET', `${type}/${encodeURIComponent(id)}`, `read ${type}/${id}`);
   }
 
   /** Every match, page after page (the server's `next` links), as resources of the searched type. */
-  async *search<T extends AnyResource = Resource>(type: string, params: Record<string, string> | URLSearchParams = {}): AsyncGenerator<T> {
+  async *search<K extends string>(type: K, params: Record<string, string> | URLSearchParams = {}): AsyncGenerator<ResourceOf<K>> {
     let url: string | undefined = `${type}?${new URLSearchParams(params)}`;
     while (url) {
       const bundle: Bundle = await this.#json<Bundle>('GET', url, `search ${type}`);
-      for (const e of bundle.entry ?? []) if (e.resource?.resourceType === type) yield e.resource as T;
+      for (const e of bundle.entry ?? []) if (e.resource?.resourceType === type) yield e.resource as ResourceOf<K>;
       url = bundle.link?.find((l) => l.relation === 'next')?.url;
     }
   }
@@ -96,15 +100,15 @@ export class FhirClient {
     const relative = reference.startsWith(`${this.fhirBase}/`) ? reference.slice(this.fhirBase.length + 1) : reference;
     const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(relative);
     if (!m) throw new TypeError(`cannot resolve ${reference}: not a reference to this server`);
-    return this.read<T>(m[1]!, m[2]!);
+    return (await this.read(m[1]!, m[2]!)) as unknown as T;
   }
 
   /**
    * Applies an RFC 6902 JSON Patch to the resource (FHIR R4 §3.1.0.9.1); with `ifMatch`, only if that is still the
    * current version (else 412). The answer is the patched resource.
    */
-  patch<T extends AnyResource = Resource>(type: string, id: string, operations: JsonPatchOperation[], o: { ifMatch?: string } = {}): Promise<T> {
-    return this.#json<T>('PATCH', `${type}/${encodeURIComponent(id)}`, `patch ${type}/${id}`, operations, { 'content-type': 'application/json-patch+json', ...ifMatch(o.ifMatch) });
+  patch<K extends string>(type: K, id: string, operations: JsonPatchOperation[], o: { ifMatch?: string } = {}): Promise<ResourceOf<K>> {
+    return this.#json<ResourceOf<K>>('PATCH', `${type}/${encodeURIComponent(id)}`, `patch ${type}/${id}`, operations, { 'content-type': 'application/json-patch+json', ...ifMatch(o.ifMatch) });
   }
 
   /** Deletes the resource; with `ifMatch`, only if that is still the current version (else 412). */

@@ -3,7 +3,7 @@
 // with private_key_jwt), and FHIR requests with a token.
 export { discover, type SmartConfiguration } from './discovery.ts';
 export { BackendServicesClient, type AssertionAlgorithm, type BackendServicesOptions, type ClientKey, type TokenSource } from './backend-services.ts';
-export { FhirClient, type AnyResource, type JsonPatchOperation, type Resource, type ResponseBundle } from './fhir-client.ts';
+export { FhirClient, type AnyResource, type JsonPatchOperation, type Resource, type ResourceOf, type ResponseBundle } from './fhir-client.ts';
 export { TransactionBuilder, type TransactionBundle } from './transaction.ts';
 export { DiscoveryError, FhirError, TokenError, type OperationOutcome } from './errors.ts';
 export {
