@@ -1,6 +1,7 @@
 // The storage driver interface: one PostgreSQL dialect, two engines.
 // PGlite (embedded WASM PostgreSQL, the zero-setup default) and a PostgreSQL server through `pg`.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 
 export interface Queryable {
@@ -110,12 +111,66 @@ async function openPostgres(opts: DatabaseOptions): Promise<Database> {
   };
 }
 
+/** The embedded database's folder is open in another process (or already in this one). */
+export class DatabaseInUseError extends Error {
+  constructor(readonly folder: string, readonly pid: number) {
+    super(`the embedded database at ${folder} is in use by process ${pid} (a running Firekeeper?). PGlite serves one process: `
+      + 'stop that process first, or, while it runs, use its admin API or admin console');
+    this.name = 'DatabaseInUseError';
+  }
+}
+
+const LOCK_FILE = 'firekeeper.lock';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+}
+
+/**
+ * PGlite is one process's database: two processes writing one folder would corrupt it, and neither would see the
+ * other's writes. A lock file holding the owner's pid is taken before opening (exclusive create); a lock whose process
+ * is gone (killed) is stale and taken over. Returns the release, for close().
+ */
+function lockFolder(folder: string): () => void {
+  const path = join(folder, LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+        } catch { /* already gone */ }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(path, 'utf8').trim());
+      } catch { /* removed meanwhile: try again */ }
+      if (holder > 0 && processAlive(holder)) throw new DatabaseInUseError(folder, holder);
+      try {
+        unlinkSync(path); // stale: its process is gone
+      } catch { /* another opener took it over first */ }
+    }
+  }
+  throw new Error(`could not lock the embedded database at ${folder}`);
+}
+
 async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const inMemory = opts.url === 'memory://' || opts.url === '';
   if (!inMemory) mkdirSync(opts.url, { recursive: true });
+  const release = inMemory ? () => undefined : lockFolder(opts.url);
   const parsers = Object.fromEntries([...RAW_OIDS].map((oid) => [oid, raw]));
-  const db = await PGlite.create(inMemory ? undefined : opts.url, { parsers });
+  const db = await PGlite.create(inMemory ? undefined : opts.url, { parsers }).catch((err: unknown) => {
+    release();
+    throw err;
+  });
   if (opts.schema) {
     await db.exec(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}; SET search_path TO ${opts.schema}`);
   }
@@ -133,6 +188,9 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
         }),
       );
     },
-    close: () => db.close(),
+    close: async () => {
+      await db.close();
+      release();
+    },
   };
 }
