@@ -125,13 +125,18 @@ async function serve(config: Config, db: Database): Promise<void> {
   else if (config.insecureHttp) process.stdout.write(`WARNING: serving plain HTTP on ${config.host} (--insecure-http): tokens and health data cross the network unencrypted.\n`);
   else process.stdout.write(`Serving plain HTTP on loopback (${config.host}) only.\n`);
   process.stdout.write(`\nFirekeeper is listening (${engine})\n  FHIR base:           ${config.baseUrl}/fhir\n  CapabilityStatement: ${config.baseUrl}/fhir/metadata\n  SMART discovery:     ${config.baseUrl}/fhir/.well-known/smart-configuration\n  Authorize:           ${config.baseUrl}/auth/authorize\n  Token:               ${config.baseUrl}/auth/token\n  Home page:           ${config.baseUrl}/\n  EHR:                 ${config.baseUrl}/ehr\n  Patient portal:      ${config.baseUrl}/portal\n  Admin console:       ${config.baseUrl}/admin\n`);
+  // A second signal while closing (Ctrl-C reaches both `npm start` and this process) must not cut the close short:
+  // the audit writer's last batch and the embedded database's files are written out first.
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await app.close();
     await db.close();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 /** A sandbox convenience: a real access token, minted directly (production tokens come from the token endpoint). */
