@@ -1,7 +1,7 @@
 // What the app shows for the launch patient: the banner (only when the EHR asks for it), vital-sign charts, active
 // medications, allergies and the adverse-reaction check. Each section is read only if the user granted its scope;
 // a section that was not granted, or that the server refused, says so and why instead of failing the page.
-import { FhirError, type FhirClient, type LaunchContext, type ResourceOf } from '@firekeeper/client';
+import { FhirError, type FhirClient, type LaunchContext } from '@firekeeper/client';
 import type { AllergyIntolerance, Condition, HumanName, MedicationRequest, Observation, Patient } from 'fhir/r4.js';
 import { adverseReactionAlerts, type Alert } from './adverse-reactions.ts';
 import { lineChart, type Point } from './charts.ts';
@@ -22,12 +22,6 @@ export interface PatientRecordView {
   alerts: Alert[];
 }
 
-async function all<K extends string>(fhir: FhirClient, type: K, params: Record<string, string>): Promise<ResourceOf<K>[]> {
-  const out: ResourceOf<K>[] = [];
-  for await (const r of fhir.search(type, { ...params, _count: '200' })) out.push(r);
-  return out;
-}
-
 export async function loadPatientRecord(fhir: FhirClient, patientId: string, grantedScope: string): Promise<PatientRecordView> {
   const missing: PatientRecordView['missing'] = [];
   const section = async <T>(type: NeededType, load: () => Promise<T>, none: T): Promise<T> => {
@@ -45,10 +39,10 @@ export async function loadPatientRecord(fhir: FhirClient, patientId: string, gra
   };
   const [patient, observations, medications, allergies, conditions] = await Promise.all([
     section<Patient | undefined>('Patient', () => fhir.read('Patient', patientId), undefined),
-    section('Observation', () => all(fhir, 'Observation', { patient: patientId, code: Object.values(VITALS).map((c) => `${LOINC}|${c}`).join(',') }), [] as Observation[]),
-    section('MedicationRequest', () => all(fhir, 'MedicationRequest', { patient: patientId, status: 'active' }), [] as MedicationRequest[]),
-    section('AllergyIntolerance', () => all(fhir, 'AllergyIntolerance', { patient: patientId }), [] as AllergyIntolerance[]),
-    section('Condition', () => all(fhir, 'Condition', { patient: patientId }), [] as Condition[]),
+    section('Observation', () => fhir.searchAll('Observation', { patient: patientId, code: Object.values(VITALS).map((c) => `${LOINC}|${c}`).join(','), _count: '200' }), [] as Observation[]),
+    section('MedicationRequest', () => fhir.searchAll('MedicationRequest', { patient: patientId, status: 'active', _count: '200' }), [] as MedicationRequest[]),
+    section('AllergyIntolerance', () => fhir.searchAll('AllergyIntolerance', { patient: patientId, _count: '200' }), [] as AllergyIntolerance[]),
+    section('Condition', () => fhir.searchAll('Condition', { patient: patientId, _count: '200' }), [] as Condition[]),
   ]);
   const weights = observations.filter((o) => hasCode(o, VITALS.weight));
   return { patient, observations, medications, allergies, conditions, missing, alerts: adverseReactionAlerts({ medications, allergies, conditions, weights }) };

@@ -2,7 +2,7 @@
 // the hypertension Conditions, the blood-pressure panels and the Immunizations with a measured vaccine. Narrowed by
 // code on the server, so a large population sends only what is counted. (When the server offers bulk data
 // `$export`, that is the better way to read a whole population; Firekeeper does not offer it yet.)
-import type { FhirClient, ResourceOf } from '@firekeeper/client';
+import type { FhirClient } from '@firekeeper/client';
 import { BP_PANEL, HYPERTENSION_CODES, VACCINES, type PopulationData } from './measures.ts';
 
 /** The scopes the report needs: read and search, nothing else (SMART v2 form). */
@@ -11,19 +11,13 @@ export const REPORT_SCOPE = 'system/Patient.rs system/Condition.rs system/Observ
 const CVX = 'http://hl7.org/fhir/sid/cvx';
 const tokens = (codes: readonly { system: string; code: string }[]) => codes.map((c) => `${c.system}|${c.code}`).join(',');
 
-/** Every page of a search, `pageSize` resources a page. */
-async function all<K extends string>(fhir: FhirClient, type: K, params: Record<string, string>, pageSize: number): Promise<ResourceOf<K>[]> {
-  const out: ResourceOf<K>[] = [];
-  for await (const resource of fhir.search(type, { ...params, _count: String(pageSize) })) out.push(resource);
-  return out;
-}
-
 export async function fetchPopulation(fhir: FhirClient, pageSize = 500): Promise<PopulationData> {
+  const page = String(pageSize);
   const [patients, conditions, observations, immunizations] = await Promise.all([
-    all(fhir, 'Patient', {}, pageSize),
-    all(fhir, 'Condition', { code: tokens(HYPERTENSION_CODES) }, pageSize),
-    all(fhir, 'Observation', { code: tokens([BP_PANEL]) }, pageSize),
-    all(fhir, 'Immunization', { 'vaccine-code': tokens(VACCINES.flatMap((v) => v.cvx.map((code) => ({ system: CVX, code })))) }, pageSize),
+    fhir.searchAll('Patient', { _count: page }),
+    fhir.searchAll('Condition', { code: tokens(HYPERTENSION_CODES), _count: page }),
+    fhir.searchAll('Observation', { code: tokens([BP_PANEL]), _count: page }),
+    fhir.searchAll('Immunization', { 'vaccine-code': tokens(VACCINES.flatMap((v) => v.cvx.map((code) => ({ system: CVX, code })))), _count: page }),
   ]);
   return { patients, conditions, observations, immunizations };
 }

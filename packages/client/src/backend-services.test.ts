@@ -113,12 +113,14 @@ describe('FHIR requests', () => {
       err instanceof FhirError && err.status === 404 && /Patient\/no-such-patient/.test(err.outcome?.issue[0]?.diagnostics ?? ''));
   });
 
-  it('a search yields every match across pages', async () => {
+  it('a search yields every match across pages (searchAll collects them)', async () => {
     const fhir = new FhirClient(fk.fhirBase, backend('ES384'));
     for (let i = 0; i < 5; i++) await fhir.create({ resourceType: 'Patient', name: [{ family: 'Paged', given: [`P${i}`] }] });
     const names: string[] = [];
     for await (const p of fhir.search('Patient', { family: 'Paged', _count: '2', _sort: 'given' })) names.push((p.name as { given: string[] }[])[0]!.given[0]!);
     assert.deepEqual(names, ['P0', 'P1', 'P2', 'P3', 'P4']);
+    const all = await fhir.searchAll('Patient', { family: 'Paged', _count: '2', _sort: 'given' });
+    assert.deepEqual(all.map((p) => p.name?.[0]?.given?.[0]), ['P0', 'P1', 'P2', 'P3', 'P4'], 'searchAll: the same, as one array');
   });
 
   it('a 401 gets one fresh token and one retry; a second 401 is the caller’s error', async () => {

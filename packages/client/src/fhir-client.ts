@@ -68,6 +68,13 @@ export class FhirClient {
     }
   }
 
+  /** Every match of a search, all pages read, as one array. */
+  async searchAll<K extends string>(type: K, params: Record<string, string> | URLSearchParams = {}): Promise<ResourceOf<K>[]> {
+    const all: ResourceOf<K>[] = [];
+    for await (const resource of this.search(type, params)) all.push(resource);
+    return all;
+  }
+
   /** Creates the resource; the answer is the stored resource, with its id and meta. */
   create<T extends Resource>(resource: T): Promise<T & Resource> {
     return this.#json<T & Resource>('POST', resource.resourceType, `create ${resource.resourceType}`, resource);
