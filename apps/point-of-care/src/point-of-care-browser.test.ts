@@ -3,10 +3,10 @@
 // and opened by a patient from the portal with a narrowed consent. Screenshot: docs/screenshots/point-of-care.png.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { listeningApp, freePort, type ListeningApp } from '../../../packages/server/src/test-support/listening-app.ts';
 import { onTestFileEnd } from '../../../packages/server/src/test-support/database.ts';
 import { createUser } from '../../../packages/server/src/auth/users/user-store.ts';
@@ -14,19 +14,12 @@ import { SANDBOX_ADMIN_TOKEN } from '../../../packages/server/src/config.ts';
 import { POINT_OF_CARE, registerPointOfCare } from '../../sandbox/src/sample-apps.ts';
 import { pointOfCareHandler } from './app-server.ts';
 import { seedRecord } from './test-record.ts';
+import { chromiumSkipReason, launchChromium } from '../../../packages/server/src/test-support/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const PASSWORD = 'poc-browser-password';
 
-function chromiumSkipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const reason = `SKIPPED: no chromium at ${CHROMIUM} (apt-get install chromium); the point-of-care browser tests need it`;
-  console.warn(reason);
-  return reason;
-}
-
-describe('point-of-care app in a real browser (chromium)', { skip: chromiumSkipReason() }, () => {
+describe('point-of-care app in a real browser (chromium)', { skip: chromiumSkipReason('the point-of-care browser tests') }, () => {
   let fk: ListeningApp;
   let poc = '';
   let browser: Browser;
@@ -42,7 +35,7 @@ describe('point-of-care app in a real browser (chromium)', { skip: chromiumSkipR
     const server = createServer(pointOfCareHandler({ publicUrl: poc, fhirServers: [fk.fhirBase], ...registration }));
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     onTestFileEnd(() => new Promise((resolve) => server.close(resolve)));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--disable-background-networking', '--disable-component-update'] });
+    browser = await launchChromium();
   });
 
   after(async () => {

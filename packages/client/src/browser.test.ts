@@ -4,26 +4,18 @@
 // then the user closing the popup instead of signing in.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { listeningApp, freePort, type ListeningApp } from '../../server/src/test-support/listening-app.ts';
 import { onTestFileEnd } from '../../server/src/test-support/database.ts';
 import { registerClient } from '../../server/src/auth/clients/client-store.ts';
 import { createUser } from '../../server/src/auth/users/user-store.ts';
+import { chromiumSkipReason, launchChromium } from '../../server/src/test-support/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'sdk-browser-password';
 const SCOPE = 'openid fhirUser launch/patient patient/Patient.rs';
-
-function chromiumSkipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const reason = `SKIPPED: no chromium at ${CHROMIUM} (apt-get install chromium); the SDK's browser tests need it`;
-  console.warn(reason);
-  return reason;
-}
 
 /** The app's two pages: a button that authorizes in a window and reads the patient; the redirect URI's page. */
 function appPage(config: object): string {
@@ -48,7 +40,7 @@ import { notifyOpener } from '/sdk.js';
 if (!notifyOpener()) document.body.textContent = 'opened without an opener';
 </script></body></html>`;
 
-describe('the SDK in a real browser (chromium)', { skip: chromiumSkipReason() }, () => {
+describe('the SDK in a real browser (chromium)', { skip: chromiumSkipReason('the SDK browser tests') }, () => {
   let fk: ListeningApp;
   let browser: Browser;
   let appOrigin = '';
@@ -77,7 +69,7 @@ describe('the SDK in a real browser (chromium)', { skip: chromiumSkipReason() },
     });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     onTestFileEnd(() => new Promise((resolve) => server.close(resolve)));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--disable-background-networking', '--disable-component-update'] });
+    browser = await launchChromium();
   });
 
   after(async () => {

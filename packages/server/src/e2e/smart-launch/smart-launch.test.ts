@@ -4,10 +4,10 @@
 // the app exchanges the code from Node, as a server-side app would, and uses the tokens over HTTP.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { registerClient } from '../../auth/clients/client-store.ts';
 import { createUser, type User } from '../../auth/users/user-store.ts';
@@ -15,8 +15,8 @@ import { SANDBOX_ADMIN_TOKEN } from '../../config.ts';
 import { issueAccessToken } from '../../auth/access-token.ts';
 import { KeyRing } from '../../auth/key-ring.ts';
 import { EHR_SCOPE, startFirekeeper, startSmartApp, type RunningFirekeeper, type SmartTestApp } from './support.ts';
+import { chromiumSkipReason, launchChromium } from '../../test-support/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SCREENSHOTS = fileURLToPath(new URL('../../../../../docs/screenshots/', import.meta.url));
 const PASSWORD = 'correct horse battery';
@@ -47,14 +47,7 @@ function chartData(patient: string): (Record<string, unknown> & { resourceType: 
   ];
 }
 
-function chromiumSkipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const reason = `SKIPPED: no chromium at ${CHROMIUM} (apt-get install chromium); the real-browser SMART launch tests need it`;
-  console.warn(reason);
-  return reason;
-}
-
-describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipReason() }, () => {
+describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipReason('the real-browser SMART launch tests') }, () => {
   let fk: RunningFirekeeper;
   let app: SmartTestApp;
   let browser: Browser;
@@ -72,7 +65,7 @@ describe('SMART App Launch in a real browser (chromium)', { skip: chromiumSkipRe
     );
     doc = await createUser(fk.db, { username: 'doc', password: PASSWORD, name: 'Cara Doc', role: 'clinician', fhirUser: 'Practitioner/sl-doc' });
     app = await startSmartApp({ fhirBase: fk.fhirBase });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    browser = await launchChromium();
   });
 
   after(async () => {
