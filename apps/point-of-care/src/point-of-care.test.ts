@@ -18,6 +18,8 @@ import { pointOfCareHandler } from './app-server.ts';
 import { seedRecord } from './test-record.ts';
 
 const PASSWORD = 'poc-test-password';
+/** A FHIR server the app is set up for that does not answer. */
+const DOWN = 'http://127.0.0.1:9/fhir';
 let fk: ListeningApp;
 let poc = '';
 let clientId = '';
@@ -34,7 +36,7 @@ before(async () => {
     scopes: ['launch', 'launch/patient', 'openid', 'fhirUser', 'patient/*.rs'],
   });
   clientId = registered.client.clientId;
-  const server = createServer(pointOfCareHandler({ publicUrl: poc, fhirServers: [fk.fhirBase], clientId, clientSecret: registered.secret }));
+  const server = createServer(pointOfCareHandler({ publicUrl: poc, fhirServers: [fk.fhirBase, DOWN], clientId, clientSecret: registered.secret }));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   onTestFileEnd(() => new Promise((resolve) => server.close(resolve)));
 });
@@ -148,5 +150,12 @@ describe('point-of-care app', () => {
     const back = await denied.get(`/callback?error=access_denied&state=${state}`);
     assert.equal(back.status, 400);
     assert.match(back.html, /not authorized \(access_denied\)/);
+  });
+
+  it('a FHIR server it is set up for that does not answer: a 502 page that says so, no stack trace', async () => {
+    const res = await new AppBrowser().get(`/launch?iss=${encodeURIComponent(DOWN)}&launch=x`);
+    assert.equal(res.status, 502);
+    assert.match(res.html, /The EHR's server could not be used: .*cannot reach/);
+    assert.doesNotMatch(res.html, /\n\s+at /);
   });
 });

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import type { Condition, Immunization, Observation, Patient } from 'fhir/r4.js';
 import { BackendServicesClient, FhirClient } from '@firekeeper/client';
 import { listeningApp, type ListeningApp } from '../../../packages/server/src/test-support/listening-app.ts';
@@ -109,6 +109,17 @@ describe('population analytics against Firekeeper', () => {
     assert.match(page, /Content-Security-Policy" content="default-src 'none'/);
     assert.doesNotMatch(page, /<script|https?:\/\//);
     for (const v of expected.vaccines) assert.ok(page.includes(`<th scope="row">${v.name}</th><td>${v.eligible}</td><td>${v.vaccinated}</td>`), v.name);
+  });
+
+  it('takes the key as a PKCS#8 PEM file too, with --alg and --kid (and refuses one without --alg)', async () => {
+    const pem = join(dir, 'key.pem');
+    writeFileSync(pem, await exportPKCS8(privateKey));
+    const run = await cli(['--fhir', fk.fhirBase, '--client-id', clientId, '--key', pem, '--alg', 'es384', '--kid', 'analytics-1', '--as-of', '2026-01-01']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(run.stdout.startsWith(reportText(populationReport(source, AS_OF))));
+    const noAlg = await cli(['--fhir', fk.fhirBase, '--client-id', clientId, '--key', pem]);
+    assert.equal(noAlg.status, 2);
+    assert.match(noAlg.stderr, /with a PEM key, --alg must be one of/);
   });
 
   it('says what went wrong, without a stack trace: a key the server does not know, bad arguments, no server', async () => {

@@ -41,6 +41,7 @@ before(async () => {
       return json(200, { issuer: base, authorization_endpoint: `${base}/oauth/authorize`, token_endpoint: `${base}/oauth/token`, jwks_uri: `${base}/jwks`, code_challenge_methods_supported: ['S256'] });
     }
     if (req.method === 'GET' && req.url === '/jwks') return json(200, { keys: [signing.jwk] });
+    if (req.method === 'GET' && req.url === '/r4/Patient/refused') return json(401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
     if (req.method === 'GET' && req.url?.startsWith('/r4/Patient/')) {
       seen.fhirReads++;
       return json(200, { resourceType: 'Patient', id: 'v-123' });
@@ -121,6 +122,11 @@ describe('another vendor’s server', () => {
     const fhir = new FhirClient(`${base}/r4`, session);
     await assert.rejects(fhir.read('Patient', 'v-123'), tokenError('expired_token'));
     assert.equal(seen.fhirReads, 0, 'no request with a dead token');
+  });
+
+  it('a token the server refuses (401), with no refresh token to try, ends the session with a clear error', async () => {
+    const session = await launchWith('code-openid', 'openid fhirUser patient/*.read');
+    await assert.rejects(new FhirClient(`${base}/r4`, session).read('Patient', 'refused'), tokenError('expired_token', /server refused the access token and there is no refresh token/));
   });
 
   it('a refresh the server refuses is the caller’s TokenError with the server’s error, and the session is left as it was', async () => {
