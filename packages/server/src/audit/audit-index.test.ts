@@ -1,8 +1,11 @@
-// The AuditEvent index shortcut must yield exactly the general extractor's rows, for every kind of record the
-// builder makes; and it must be worth having (it is timed against the extractor).
+// The AuditEvent index shortcut must yield exactly the general extractor's stored rows, and the database functions
+// that compute the others when searched (migration 014) exactly the extractor's rows of those, for every kind of
+// record the builder makes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractIndexRows, type IndexRows } from '../fhir/index-extract.ts';
+import { COMPUTED_INDEX_KEYS } from '../fhir/search-parameters.ts';
+import { testDatabase } from '../test-support/database.ts';
 import { buildAuditEvent, type AuditRecord, type AuthEvent, type RestInteraction } from './audit-event.ts';
 import { auditIndexRows } from './audit-index.ts';
 
@@ -50,3 +53,30 @@ describe('auditIndexRows', () => {
     assert.deepEqual(auditIndexRows(event).compartments.sort(), ['Patient/me', 'Patient/p-1']);
   });
 });
+
+describe('the computed AuditEvent index (audit_event_tokens, audit_event_dates)', () => {
+  it('yields the extractor\'s rows of the computed parameters, and the extractor stores none of them', async () => {
+    const db = await testDatabase();
+    const computed = (rows: IndexRows) => ({
+      token: rows.token.filter((x) => COMPUTED_INDEX_KEYS.has(x.p)).map((x) => JSON.stringify(x)).sort(),
+      date: rows.date.filter((x) => COMPUTED_INDEX_KEYS.has(x.p)).map((x) => JSON.stringify(x)).sort(),
+    });
+    const all = records().map((record) => buildAuditEvent(record, SOURCE));
+    // Other precisions of `recorded` than the builder's milliseconds, and a display with accents and spaces.
+    all.push({ ...all[0]!, recorded: '2026-11-22T10:00:00Z', type: { ...all[0]!.type, display: '  Évènement   RESTful ' } } as never);
+    all.push({ ...all[1]!, recorded: '2026-11-22T10:00:00.5+02:00', subtype: [] } as never);
+    for (const event of all) {
+      const expected = computed(extractIndexRows(event, { includeComputed: true }));
+      assert.ok(expected.token.length >= 2 && expected.date.length === 1, 'the events have computed rows to compare');
+      assert.deepEqual(computed(extractIndexRows(event)), { token: [], date: [] });
+      const json = JSON.stringify(event);
+      const token = await db.query<{ p: string; system: string | null; code: string | null; text: string | null }>(
+        'SELECT p, system, code, text FROM audit_event_tokens(1, $1::jsonb)', [json]);
+      const date = await db.query<{ p: string; lo: string; hi: string }>(
+        `SELECT p, to_char(lo AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS lo, to_char(hi AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS hi
+           FROM audit_event_dates(1, $1::jsonb)`, [json]);
+      assert.deepEqual({ token: token.map((x) => JSON.stringify(x)).sort(), date: date.map((x) => JSON.stringify(x)).sort() }, expected, json);
+    }
+  });
+});
+

@@ -129,24 +129,25 @@ export async function appendAuditEvents(q: Queryable, events: readonly PreparedE
 /**
  * The batch's index rows and compartments as one JSON text, each row an array that starts with its event's position
  * in the batch (1-based). JSON rather than one array parameter per column: it is serialised natively, where the
- * driver would escape every element of every array in JavaScript.
+ * driver would escape every element of every array in JavaScript. An AuditEvent stores token and reference rows only
+ * (audit-index.ts): its strings, URIs and numbers are not searched, and its codes and date are computed when searched.
  */
 function indexJson(events: readonly PreparedEvent[]): string {
-  const t: unknown[] = [], s: unknown[] = [], r: unknown[] = [], d: unknown[] = [], u: unknown[] = [], c: string[][] = [];
+  const t: unknown[] = [], r: unknown[] = [], c: string[][] = [];
   events.forEach(({ index }, i) => {
     const n = i + 1;
+    if (index.string.length + index.date.length + index.uri.length + index.number.length + index.quantity.length > 0) {
+      throw new Error('an AuditEvent has index rows the audit log does not write');
+    }
     for (const x of index.token) t.push([n, x.p, x.system, x.code, x.text]);
-    for (const x of index.string) s.push([n, x.p, x.norm, x.exact]);
     for (const x of index.reference) r.push([n, x.p, x.targetType, x.targetId, x.url]);
-    for (const x of index.date) d.push([n, x.p, x.lo, x.hi]);
-    for (const x of index.uri) u.push([n, x.p, x.value]);
     c.push(index.compartments);
   });
-  return JSON.stringify({ t, s, r, d, u, c });
+  return JSON.stringify({ t, r, c });
 }
 
-// One statement per batch: the resource rows, their index rows (AuditEvents have no number or quantity parameters)
-// and the chain links. `resources.last_updated` is the event's `recorded` time, which is also its meta.lastUpdated.
+// One statement per batch: the resource rows, their index rows and the chain links. `resources.last_updated` is the
+// event's `recorded` time, which is also its meta.lastUpdated.
 // $1: the events (a JSON array, in chain order); $2: indexJson; $3: the head's number; $4: the links' hashes.
 const INSERT_SQL = `
   WITH ev AS (
@@ -159,17 +160,11 @@ const INSERT_SQL = `
       FROM ev, ix
     RETURNING rid, id),
   rids AS (SELECT ev.n, ev.id, ins.rid FROM ev JOIN ins ON ins.id = ev.id),
-  rows AS (SELECT k, (x->>0)::int AS n, x FROM ix, LATERAL (VALUES ('t'), ('s'), ('r'), ('d'), ('u')) AS t(k), jsonb_array_elements(ix.j->t.k) AS x),
+  rows AS (SELECT k, (x->>0)::int AS n, x FROM ix, LATERAL (VALUES ('t'), ('r')) AS t(k), jsonb_array_elements(ix.j->t.k) AS x),
   i_token AS (INSERT INTO sp_token (rid, p, system, code, text)
     SELECT rids.rid, x->>1, x->>2, x->>3, x->>4 FROM rows JOIN rids USING (n) WHERE k = 't'),
-  i_string AS (INSERT INTO sp_string (rid, p, norm, exact)
-    SELECT rids.rid, x->>1, x->>2, x->>3 FROM rows JOIN rids USING (n) WHERE k = 's'),
   i_reference AS (INSERT INTO sp_reference (rid, p, target_type, target_id, url)
     SELECT rids.rid, x->>1, x->>2, x->>3, x->>4 FROM rows JOIN rids USING (n) WHERE k = 'r'),
-  i_date AS (INSERT INTO sp_date (rid, p, lo, hi)
-    SELECT rids.rid, x->>1, (x->>2)::timestamptz, (x->>3)::timestamptz FROM rows JOIN rids USING (n) WHERE k = 'd'),
-  i_uri AS (INSERT INTO sp_uri (rid, p, value)
-    SELECT rids.rid, x->>1, x->>2 FROM rows JOIN rids USING (n) WHERE k = 'u'),
   chain AS (INSERT INTO audit_chain (seq, rid, event_id, hash)
     SELECT $3::bigint + rids.n, rids.rid, rids.id, ($4::text[])[rids.n] FROM rids)
   SELECT count(*)::int AS n FROM ins`;

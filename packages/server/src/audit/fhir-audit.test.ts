@@ -161,6 +161,39 @@ describe('the audit trail as FHIR', () => {
     assert.ok(bySubtype.json.entry.length >= 2);
   });
 
+  it('the computed parameters (action, outcome, type, subtype, date) search and sort like stored ones', async () => {
+    const token = await t.token({ clientId: 'computed-app', subject: 'computed-app', scope: 'system/Patient.rs' });
+    const auth = { authorization: `Bearer ${token}` };
+    const read = await t.request('GET', `/fhir/Patient/${patientId}`, undefined, auth);
+    const refused = await t.request('GET', `/fhir/Observation/${observationId}`, undefined, auth); // 403: no Observation scope
+    const search = await t.request('GET', '/fhir/Patient?_count=1', undefined, auth);
+    assert.deepEqual([read.status, refused.status, search.status], [200, 403, 200]);
+    const ids = (res: TestResponse) => res.json.entry?.map((e: Json) => e.resource.id) ?? [];
+    const find = async (query: string) => {
+      const res = await t.request('GET', `/fhir/AuditEvent?agent:identifier=urn:firekeeper:client-id|computed-app&${query}`);
+      assert.equal(res.status, 200, res.text);
+      return ids(res);
+    };
+    const [r, f, s] = [read, refused, search].map((res) => res.headers['x-request-id']);
+    assert.deepEqual(await find('_sort=date'), [r, f, s]);
+    assert.deepEqual(await find('_sort=-date'), [s, f, r]);
+    assert.deepEqual(await find('outcome=4'), [f], 'the refusal (a minor failure)');
+    assert.deepEqual(await find('outcome:not=4&_sort=date'), [r, s]);
+    assert.deepEqual(await find('subtype=http://hl7.org/fhir/restful-interaction|search-type'), [s]);
+    assert.deepEqual(await find('subtype=read&action=R&_sort=date'), [r, f]);
+    assert.deepEqual(await find('action=C'), []);
+    assert.deepEqual(await find('type=http://terminology.hl7.org/CodeSystem/audit-event-type|rest&type:text=restful&_sort=date'), [r, f, s]);
+    assert.deepEqual(await find('subtype:missing=true'), []);
+    const recorded = (await t.request('GET', `/fhir/AuditEvent/${String(f)}`)).json.recorded as string;
+    assert.deepEqual(await find(`date=ge${recorded}&_sort=date`), [f, s]);
+    assert.deepEqual(await find(`date=lt${recorded}`), [r]);
+    assert.deepEqual(await find(`date=${recorded}`), [f], 'eq: the instant itself');
+    // A search over several types reads the stored rows of one and the computed rows of the other.
+    const both = await t.request('GET', `/fhir/?_type=AuditEvent,Observation&date=${recorded}`);
+    assert.equal(both.status, 200, both.text);
+    assert.ok(ids(both).includes(f));
+  });
+
   it('GET AuditEvent?agent:identifier=urn:firekeeper:client-id|… finds exactly one app\'s requests', async () => {
     const token = await t.token({ clientId: 'audit-app', subject: 'audit-app', scope: 'system/*.rs' });
     const auth = { authorization: `Bearer ${token}` };

@@ -2,7 +2,7 @@
 // Pure and synchronous: it runs inside every write transaction.
 // @see http://hl7.org/fhir/R4/search.html
 import fhirpath from 'fhirpath';
-import { compiledParamsFor, indexesReferenceIdentifier, isResourceType, patientCompartmentParams, type CompiledParam } from './search-parameters.ts';
+import { compiledParamsFor, COMPUTED_INDEX_KEYS, indexesReferenceIdentifier, isResourceType, patientCompartmentParams, type CompiledParam } from './search-parameters.ts';
 
 export interface IndexRows {
   token: { p: string; system: string | null; code: string | null; text: string | null }[];
@@ -239,8 +239,12 @@ function evaluate(param: CompiledParam, resource: object): unknown[] {
   }
 }
 
-/** Computes every index row of one resource, and the Patient compartments it belongs to. */
-export function extractIndexRows(resource: { resourceType: string; id?: string; [k: string]: unknown }): IndexRows {
+/**
+ * Computes every index row of one resource that is stored, and the Patient compartments it belongs to. The rows of
+ * COMPUTED_INDEX_KEYS are computed by the database when searched; `includeComputed` adds them (to check those
+ * functions against this extractor).
+ */
+export function extractIndexRows(resource: { resourceType: string; id?: string; [k: string]: unknown }, { includeComputed = false } = {}): IndexRows {
   const token = new RowSet<'token'>();
   const string = new RowSet<'string'>();
   const ref = new RowSet<'reference'>();
@@ -254,6 +258,7 @@ export function extractIndexRows(resource: { resourceType: string; id?: string; 
 
   for (const param of compiledParamsFor(resource.resourceType)) {
     const { key: p, type: paramType, code } = param.def;
+    if (!includeComputed && COMPUTED_INDEX_KEYS.has(p)) continue;
     for (const item of evaluate(param, resource)) {
       const { type, value } = unwrap(item);
       if (value === null || value === undefined) continue;

@@ -61,6 +61,13 @@ const UNINDEXED_PARAMS = new Set(['address', 'agent-name', 'agent-role', 'altid'
   .map((code) => `AuditEvent.${code}`));
 
 /**
+ * Parameters whose index rows are not stored but computed from the stored resource when a search reads them (SQL
+ * functions of migration 014, read by search/where.ts in place of sp_token and sp_date): the AuditEvent's codes and
+ * time. Writing them cost an audited read about a third of its throughput (docs/benchmarks.md, 2026-12-05).
+ */
+export const COMPUTED_INDEX_KEYS: ReadonlySet<string> = new Set(['action', 'outcome', 'type', 'subtype', 'date'].map((code) => `AuditEvent.${code}`));
+
+/**
  * Every concrete R4 resource type: the types whose ancestry in the fhirpath.js R4 model reaches Resource. This is
  * the set of concrete `kind: resource` StructureDefinitions of profiles-resources.json with fhirVersion 4.0.1 (a
  * test checks it); reading it here would parse 35 MB at every start, and Medplum's copy adds R4B SubscriptionStatus.

@@ -6,7 +6,7 @@ import type { ResolvedParam, SortSpec } from './ast.ts';
 import type { OrderKey, SqlCast } from './paging.ts';
 import { resolveParam } from './parse-params.ts';
 import { inKeys, raw, sql, type Aliases, type Sql } from './sql.ts';
-import { INDEX_TABLE } from './where.ts';
+import { indexSource } from './where.ts';
 
 export function parseSort(value: string, scope: readonly string[]): SortSpec[] {
   const specs: SortSpec[] = [];
@@ -62,7 +62,7 @@ export function orderKeys(specs: readonly SortSpec[], r: Sql, aliases: Aliases):
       const k = aliases.next('k');
       const { value, cast } = aggregate(spec.param, spec.desc, k);
       joins.push(
-        sql`CROSS JOIN LATERAL (SELECT ${value} AS v FROM ${INDEX_TABLE[spec.param.type]} ${k} WHERE ${k}.rid = ${r}.rid AND ${inKeys(sql`${k}.p`, spec.param.keys)}) ${o}`,
+        sql`CROSS JOIN LATERAL (SELECT ${value} AS v FROM ${indexSource(spec.param.type, spec.param.keys, r)} ${k} WHERE ${k}.rid = ${r}.rid AND ${inKeys(sql`${k}.p`, spec.param.keys)}) ${o}`,
       );
       keys.push({ expr: sql`${o}.v`, cast, desc: spec.desc, nullable: true });
     }

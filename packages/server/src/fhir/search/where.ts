@@ -2,7 +2,7 @@
 // `EXISTS` over its sp_* table keyed by (rid, p), so the planner can drive from whichever index is most selective.
 // Comma alternatives are OR-ed inside one EXISTS; repeated parameters are AND-ed by the caller (R4 search §3.1.1.3).
 import type { Principal } from '../../access/principal.ts';
-import type { SearchParamType } from '../search-parameters.ts';
+import { COMPUTED_INDEX_KEYS, type SearchParamType } from '../search-parameters.ts';
 import { accessFilter } from './access-filter.ts';
 import type { Condition, ResolvedParam } from './ast.ts';
 import { dateMatch, instantMatch } from './param-date.ts';
@@ -29,11 +29,28 @@ export interface WhereContext {
   fhirBase?: string;
 }
 
-/** `EXISTS` an index row of `param` for resource row `r` satisfying `match`. */
-/** `table` is the parameter type's index, except for token conditions on a reference parameter (`:identifier`). */
-function indexExists(param: ResolvedParam, r: Sql, ctx: WhereContext, match: (s: Sql) => Sql, table = INDEX_TABLE[param.type]): Sql {
+// The functions that compute the rows of COMPUTED_INDEX_KEYS from a stored resource (migration 014), by row type.
+const COMPUTED_INDEX: Partial<Record<SearchParamType, Sql>> = { token: raw('audit_event_tokens'), date: raw('audit_event_dates') };
+
+/**
+ * The index rows of `keys` (of row type `type`) for resource row `r`: its sp_* table or, for keys whose rows are
+ * computed when searched, their function of `r`, with the same columns; both when the keys are of the two kinds
+ * (a search over several types).
+ */
+export function indexSource(type: SearchParamType, keys: readonly string[], r: Sql): Sql {
+  const fn = COMPUTED_INDEX[type];
+  if (!fn || !keys.some((k) => COMPUTED_INDEX_KEYS.has(k))) return INDEX_TABLE[type];
+  const computed = sql`${fn}(${r}.rid, ${r}.resource)`;
+  return keys.every((k) => COMPUTED_INDEX_KEYS.has(k)) ? computed : sql`(SELECT * FROM ${INDEX_TABLE[type]} UNION ALL SELECT * FROM ${computed})`;
+}
+
+/**
+ * `EXISTS` an index row of `param` for resource row `r` satisfying `match`. The rows are of the parameter's type,
+ * except for token conditions on a reference parameter (`:identifier`).
+ */
+function indexExists(param: ResolvedParam, r: Sql, ctx: WhereContext, match: (s: Sql) => Sql, type = param.type): Sql {
   const s = ctx.aliases.next('s');
-  return sql`EXISTS (SELECT 1 FROM ${table} ${s} WHERE ${s}.rid = ${r}.rid AND ${inKeys(sql`${s}.p`, param.keys)} AND ${match(s)})`;
+  return sql`EXISTS (SELECT 1 FROM ${indexSource(type, param.keys, r)} ${s} WHERE ${s}.rid = ${r}.rid AND ${inKeys(sql`${s}.p`, param.keys)} AND ${match(s)})`;
 }
 
 /** The AND of all conditions, for resource row `r`. */
@@ -57,12 +74,12 @@ export function conditionSql(c: Condition, r: Sql, ctx: WhereContext): Sql {
     case 'string':
       return indexExists(c.param, r, ctx, (s) => stringMatch(s, c.match, c.values));
     case 'token': {
-      const matches = indexExists(c.param, r, ctx, (s) => tokenMatch(s, c.values), INDEX_TABLE.token);
+      const matches = indexExists(c.param, r, ctx, (s) => tokenMatch(s, c.values), 'token');
       // R4 search §3.1.1.5.5 `:not`: resources without a matching token (including those with no value at all).
       return c.negate ? not(matches) : matches;
     }
     case 'token-text':
-      return indexExists(c.param, r, ctx, (s) => tokenTextMatch(s, c.values), INDEX_TABLE.token);
+      return indexExists(c.param, r, ctx, (s) => tokenTextMatch(s, c.values), 'token');
     case 'reference':
       return indexExists(c.param, r, ctx, (s) => referenceMatch(s, c.values, ctx.fhirBase));
     case 'date':
