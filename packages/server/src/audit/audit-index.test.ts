@@ -63,7 +63,7 @@ describe('the computed AuditEvent index (audit_event_tokens, audit_event_dates)'
     });
     const all = records().map((record) => buildAuditEvent(record, SOURCE));
     // Other precisions of `recorded` than the builder's milliseconds, and a display with accents and spaces.
-    all.push({ ...all[0]!, recorded: '2026-11-22T10:00:00Z', type: { ...all[0]!.type, display: '  Évènement   RESTful ' } } as never);
+    all.push({ ...all[0]!, recorded: '2026-11-22T10:00:00Z', type: { ...(all[0]!.type as object), display: '  Évènement   RESTful ' } } as never);
     all.push({ ...all[1]!, recorded: '2026-11-22T10:00:00.5+02:00', subtype: [] } as never);
     for (const event of all) {
       const expected = computed(extractIndexRows(event, { includeComputed: true }));

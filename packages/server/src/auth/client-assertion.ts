@@ -11,12 +11,13 @@
 // statement for the assertions that arrive together, and each request still waits for the commit of its own row
 // before it is answered. The outcome stays per assertion (recorded, replayed, or the client changed), and replays are
 // still decided by the primary key of client_assertion_jtis, across instances.
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import type { Queryable } from '../store/database.ts';
 import { BatchWriter, type BatchWriterStats } from '../store/batch-writer.ts';
 import { CLIENT_ASSERTION_ALGS } from './clients/client-registration.ts';
 import { getClient, type Client } from './clients/client-store.ts';
 import { OAuthError } from './oauth-errors.ts';
+import { JwsRefused, prepareKeys, verifyJwsSignature, type PreparedKey } from './jws-verify.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** SMART Backend Services: `exp` no more than five minutes in the future. */
@@ -24,7 +25,7 @@ const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
 const invalidClient = (description: string) => new OAuthError('invalid_client', description, 401);
 
-/** jwtVerify's allowance for clock skew; the jti of an assertion must be kept at least this long past its `exp`. */
+/** The allowance for clock skew (exp, nbf); the jti of an assertion must be kept at least this long past its `exp`. */
 const CLOCK_TOLERANCE_S = 5;
 /**
  * Recorded jtis are deleted this long after their assertion's `exp`: more than the clock tolerance, so a replay is
@@ -53,7 +54,9 @@ interface CachedClient {
   client: Client;
   /** The row version (`xmin`) the client was read at. */
   version: string;
-  keys: JWTVerifyGetKey;
+  /** The key set for jose, and the registered keys imported for node:crypto (none for a `jwks_uri`): jws-verify.ts. */
+  getKey: JWTVerifyGetKey;
+  prepared?: PreparedKey[];
   loadedAt: number;
 }
 
@@ -134,10 +137,7 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
   // The cached client, when there is one: one round trip (the conditional jti insert) and no key import.
   const cached = state.clients.get(clientId);
   if (cached && now.getTime() - cached.loadedAt < CLIENT_CACHE_TTL_MS) {
-    const payload = await verify(assertion, header, cached, clientId, ctx.tokenEndpoint, now).catch((err: unknown) => {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWSSignatureVerificationFailed) return undefined; // keys changed? read again
-      throw invalidClient(assertionFailure(err));
-    });
+    const payload = await verify(assertion, header, cached, clientId, ctx.tokenEndpoint, now); // undefined: keys changed? read again
     if (payload && (await rememberJti(state, cached, payload))) return cached.client;
   }
   state.clients.delete(clientId);
@@ -147,10 +147,12 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
     const loaded = await loadClient(q, clientId);
     if (!loaded || loaded.client.authMethod !== 'private_key_jwt') throw invalidClient('unknown client, or not registered for private_key_jwt');
     if (loaded.client.status !== 'active') throw invalidClient(`client is ${loaded.client.status}`);
-    const entry: CachedClient = { ...loaded, keys: keySet(loaded.client), loadedAt: now.getTime() };
-    const payload = await verify(assertion, header, entry, clientId, ctx.tokenEndpoint, now).catch((err: unknown) => {
-      throw invalidClient(assertionFailure(err));
-    });
+    const entry: CachedClient = {
+      ...loaded, getKey: keySet(loaded.client), loadedAt: now.getTime(),
+      ...(loaded.client.jwks ? { prepared: prepareKeys(loaded.client.jwks as { keys: [] }) } : {}),
+    };
+    const payload = await verify(assertion, header, entry, clientId, ctx.tokenEndpoint, now);
+    if (!payload) throw invalidClient('client_assertion signature does not match a registered key');
     if (await rememberJti(state, entry, payload)) {
       if (state.clients.size >= CLIENT_CACHE_LIMIT) state.clients.clear();
       state.clients.set(clientId, entry);
@@ -160,23 +162,43 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
   throw invalidClient('the client registration changed while the assertion was checked; try again');
 }
 
-async function verify(assertion: string, header: ProtectedHeaderParameters, entry: CachedClient, clientId: string, audience: string, now: Date): Promise<JWTPayload> {
+/**
+ * The assertion's claims once its signature is one of the client's keys' (undefined when it matches none of them);
+ * throws invalid_client for anything else wrong with it.
+ */
+async function verify(assertion: string, header: ProtectedHeaderParameters, entry: CachedClient, clientId: string, audience: string, now: Date): Promise<JWTPayload | undefined> {
   // SMART Backend Services: a `jku` header is honoured only if it is the JWKS URL registered for the client.
   const { jku } = header;
   if (jku !== undefined && jku !== entry.client.jwksUri) throw invalidClient('client_assertion jku is not the JWKS URL registered for this client');
-  const { payload } = await jwtVerify(assertion, entry.keys, {
-    algorithms: CLIENT_ASSERTION_ALGS, issuer: clientId, subject: clientId, audience,
-    requiredClaims: ['exp', 'jti'], currentDate: now, clockTolerance: CLOCK_TOLERANCE_S,
-  });
-  if (payload.exp! - now.getTime() / 1000 > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_TOLERANCE_S) throw invalidClient('client_assertion exp is more than five minutes in the future');
+  let signed: boolean;
+  try {
+    signed = await verifyJwsSignature(assertion, header, CLIENT_ASSERTION_ALGS, entry);
+  } catch (err) {
+    throw invalidClient(assertionFailure(err));
+  }
+  return signed ? checkClaims(decodeJwt(assertion), clientId, audience, now) : undefined;
+}
+
+/** RFC 7523 §3 and SMART Backend Services: who issued the assertion, for whom, until when, and its jti. */
+function checkClaims(payload: JWTPayload, clientId: string, audience: string, now: Date): JWTPayload {
+  const claim = (name: string, why: string) => invalidClient(`client_assertion claim ${name} is invalid (${why})`);
+  const t = now.getTime() / 1000;
+  if (payload.iss !== clientId) throw claim('iss', 'not the client_id');
+  if (payload.sub !== clientId) throw claim('sub', 'not the client_id');
+  const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (!aud.includes(audience)) throw claim('aud', 'not this token endpoint');
+  if (typeof payload.exp !== 'number') throw claim('exp', 'missing or not a number');
+  if (payload.exp <= t - CLOCK_TOLERANCE_S) throw invalidClient('client_assertion has expired');
+  if (payload.exp - t > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_TOLERANCE_S) throw invalidClient('client_assertion exp is more than five minutes in the future');
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > t + CLOCK_TOLERANCE_S)) throw claim('nbf', 'not yet valid');
+  if (payload.iat !== undefined && typeof payload.iat !== 'number') throw claim('iat', 'not a number');
+  if (typeof payload.jti !== 'string' || payload.jti === '') throw claim('jti', 'missing or not a string');
   return payload;
 }
 
 function assertionFailure(err: unknown): string {
   if (err instanceof OAuthError) return err.description;
-  if (err instanceof errors.JWTExpired) return 'client_assertion has expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `client_assertion claim ${err.claim} is invalid (${err.reason})`;
-  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWSSignatureVerificationFailed) return 'client_assertion signature does not match a registered key';
+  if (err instanceof JwsRefused) return `client_assertion ${err.message}`;
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JOSEError) return `client_assertion could not be verified (${err.code})`;
   return 'client_assertion could not be verified';
 }

@@ -146,6 +146,24 @@ describe('client_credentials with private_key_jwt', () => {
     assertError(await token({ client_assertion: withJku }), 401, 'invalid_client', /jku/);
   });
 
+  it('checks every claim of an RS384 assertion (verified by node:crypto) as of an ES384 one (verified by jose)', async () => {
+    for (const alg of ['RS384', 'ES384'] as const) {
+      const key = keys[alg];
+      const signed = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => new SignJWT({ jti: randomUUID(), ...claims })
+        .setProtectedHeader({ alg, kid: key.kid, ...header }).setIssuer(key.clientId).setSubject(String(claims.sub ?? key.clientId))
+        .setAudience(TOKEN_URL).setExpirationTime('1m').sign(key.privateKey, { crit: { 'urn:example:x': true } });
+      const now = Math.floor(Date.now() / 1000);
+      assert.equal((await token({ client_assertion: await signed({ nbf: now, iat: now }) })).status, 200, `${alg}: nbf and iat now`);
+      assertError(await token({ client_assertion: await signed({ nbf: now + 120 }) }), 401, 'invalid_client', /claim nbf/);
+      assertError(await token({ client_assertion: await signed({ iat: 'yesterday' }) }), 401, 'invalid_client', /claim iat/);
+      assertError(await token({ client_assertion: await signed({ jti: undefined }) }), 401, 'invalid_client', /claim jti/);
+      assertError(await token({ client_assertion: await signed({ jti: 42 }) }), 401, 'invalid_client', /claim jti/);
+      assertError(await token({ client_assertion: await signed({ sub: 'someone-else' }) }), 401, 'invalid_client', /iss and sub/);
+      assertError(await token({ client_assertion: await signed({}, { crit: ['urn:example:x'], 'urn:example:x': 1 }) }), 401, 'invalid_client', /crit/);
+      assertError(await token({ client_assertion: await signed({}, { kid: 'not-registered' }) }), 401, 'invalid_client', /signature/);
+    }
+  });
+
   it('refuses scopes that are missing, not system/, or not registered; never widens', async () => {
     assertError(await token({ client_assertion: await assertion(), scope: '' }), 400, 'invalid_scope', /required/);
     assertError(await token({ client_assertion: await assertion(), scope: 'patient/Patient.rs' }), 400, 'invalid_scope', /system\//);
