@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
-import { createLocalJWKSet, exportJWK, SignJWT, type JWK } from 'jose';
+import { createLocalJWKSet, SignJWT, type JWK } from 'jose';
 import { JwsRefused, prepareKeys, verifyJwsSignature } from './jws-verify.ts';
 
 const ALGS = ['RS384', 'ES384', 'RS256', 'ES256'];
