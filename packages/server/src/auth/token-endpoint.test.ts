@@ -69,6 +69,12 @@ describe('client_credentials with private_key_jwt', () => {
     assertError(await token({ client_assertion: a }), 401, 'invalid_client', /jti has already been used/);
   });
 
+  it('the jti insert commits without a disk flush in its own transaction only (every connection stays synchronous)', async () => {
+    await Promise.all(Array.from({ length: 8 }, async () => assert.equal((await token({ client_assertion: await assertion() })).status, 200)));
+    const settings = await Promise.all(Array.from({ length: 12 }, () => t.db.query<{ synchronous_commit: string }>('SHOW synchronous_commit')));
+    assert.deepEqual(new Set(settings.map(([row]) => row!.synchronous_commit)), new Set(['on']));
+  });
+
   it('concurrent assertions, duplicates among them, are batched: exactly one request per client and jti succeeds', async () => {
     // Two fresh clients (the jti is unique per client: the same jti from each succeeds once for each).
     const clients = await Promise.all((['ES384', 'RS384'] as const).map(async (alg) => {
