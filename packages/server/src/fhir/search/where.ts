@@ -1,5 +1,6 @@
 // Compiles typed Conditions into SQL predicates over one `resources` row alias. Every index parameter becomes an
-// `EXISTS` over its sp_* table keyed by (rid, p), so the planner can drive from whichever index is most selective.
+// `EXISTS` over its sp_* table keyed by (rid, p), so the planner can drive from whichever index is most selective
+// (over the function that computes those rows, for the few keys whose rows are not stored: `indexSource`).
 // Comma alternatives are OR-ed inside one EXISTS; repeated parameters are AND-ed by the caller (R4 search §3.1.1.3).
 import type { Principal } from '../../access/principal.ts';
 import { COMPUTED_INDEX_KEYS, type SearchParamType } from '../search-parameters.ts';
