@@ -120,10 +120,11 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
   if (!assertion) throw invalidClient('client_assertion is missing');
   let clientId: string;
   let header: ProtectedHeaderParameters;
+  let claims: JWTPayload; // decoded only: trusted once the signature is verified
   try {
     header = decodeProtectedHeader(assertion);
     if (!CLIENT_ASSERTION_ALGS.includes(String(header.alg))) throw invalidClient(`client_assertion alg ${String(header.alg)} is not accepted (${CLIENT_ASSERTION_ALGS.join(', ')})`);
-    const claims = decodeJwt(assertion);
+    claims = decodeJwt(assertion);
     if (!claims.iss || claims.iss !== claims.sub) throw invalidClient('client_assertion iss and sub must both be the client_id');
     clientId = claims.iss;
   } catch (err) {
@@ -137,7 +138,7 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
   // The cached client, when there is one: one round trip (the conditional jti insert) and no key import.
   const cached = state.clients.get(clientId);
   if (cached && now.getTime() - cached.loadedAt < CLIENT_CACHE_TTL_MS) {
-    const payload = await verify(assertion, header, cached, clientId, ctx.tokenEndpoint, now); // undefined: keys changed? read again
+    const payload = await verify(assertion, header, claims, cached, ctx.tokenEndpoint, now); // undefined: keys changed? read again
     if (payload && (await rememberJti(state, cached, payload))) return cached.client;
   }
   state.clients.delete(clientId);
@@ -151,7 +152,7 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
       ...loaded, getKey: keySet(loaded.client), loadedAt: now.getTime(),
       ...(loaded.client.jwks ? { prepared: prepareKeys(loaded.client.jwks as { keys: [] }) } : {}),
     };
-    const payload = await verify(assertion, header, entry, clientId, ctx.tokenEndpoint, now);
+    const payload = await verify(assertion, header, claims, entry, ctx.tokenEndpoint, now);
     if (!payload) throw invalidClient('client_assertion signature does not match a registered key');
     if (await rememberJti(state, entry, payload)) {
       if (state.clients.size >= CLIENT_CACHE_LIMIT) state.clients.clear();
@@ -166,7 +167,7 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
  * The assertion's claims once its signature is one of the client's keys' (undefined when it matches none of them);
  * throws invalid_client for anything else wrong with it.
  */
-async function verify(assertion: string, header: ProtectedHeaderParameters, entry: CachedClient, clientId: string, audience: string, now: Date): Promise<JWTPayload | undefined> {
+async function verify(assertion: string, header: ProtectedHeaderParameters, claims: JWTPayload, entry: CachedClient, audience: string, now: Date): Promise<JWTPayload | undefined> {
   // SMART Backend Services: a `jku` header is honoured only if it is the JWKS URL registered for the client.
   const { jku } = header;
   if (jku !== undefined && jku !== entry.client.jwksUri) throw invalidClient('client_assertion jku is not the JWKS URL registered for this client');
@@ -176,7 +177,7 @@ async function verify(assertion: string, header: ProtectedHeaderParameters, entr
   } catch (err) {
     throw invalidClient(assertionFailure(err));
   }
-  return signed ? checkClaims(decodeJwt(assertion), clientId, audience, now) : undefined;
+  return signed ? checkClaims(claims, entry.client.clientId, audience, now) : undefined;
 }
 
 /** RFC 7523 §3 and SMART Backend Services: who issued the assertion, for whom, until when, and its jti. */

@@ -57,6 +57,14 @@ describe('verifyJwsSignature', () => {
     assert.equal(await verifyJwsSignature(noKid, headerOf(noKid), ALGS, keysOf(keyPair('ES256', { kid: 'x' }).jwk, { ...es256.jwk, kid: 'y' })), true);
   });
 
+  it('skips a registered key node:crypto cannot import, and still verifies with the others', async () => {
+    const es = keyPair('ES256');
+    const jws = await sign('ES256', es.privateKey);
+    const keys = keysOf({ kty: 'EC', crv: 'P-256', kid: 'ES256-1', x: 'not-a-point', y: 'nope' }, es.jwk);
+    assert.equal(keys.prepared.length, 1, 'the broken key is left out');
+    assert.equal(await verifyJwsSignature(jws, headerOf(jws), ALGS, keys), true);
+  });
+
   it('refuses RSA keys under 2048 bits, as jose does', async () => {
     const small = keyPair('RS256', { modulusLength: 1024 });
     // jose will not sign with such a key: the JWS is built by hand.
