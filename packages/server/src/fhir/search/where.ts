@@ -111,7 +111,7 @@ function chainSql(c: Extract<Condition, { kind: 'chain' }>, r: Sql, ctx: WhereCo
 }
 
 // Reverse chaining (R4 search §3.1.1.4.14): some current, visible `sourceType` resource references this row
-// through `key` and matches the inner condition. Uses `sp_reference_target (target_type, target_id)`.
+// through `key` and matches the inner condition. Uses `sp_reference_lookup (p, target_id, target_type)`.
 function hasSql(c: Extract<Condition, { kind: 'has' }>, r: Sql, ctx: WhereContext): Sql {
   const s = ctx.aliases.next('s');
   const o = ctx.aliases.next('o');
