@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { testDatabase } from '../test-support/database.ts';
 import type { Database } from '../store/database.ts';
-import { AuditLog } from './audit-log.ts';
+import { AuditLog, JtiNotRecorded } from './audit-log.ts';
+import { registerClient, setClientStatus } from '../auth/clients/client-store.ts';
+import { newClientKey } from '../test-support/backend-client.ts';
 import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.ts';
 import { verifyAuditTrail, formatVerifyResult } from './audit-verify.ts';
 import type { AuditRecord } from './audit-event.ts';
@@ -79,6 +81,34 @@ describe('AuditLog', () => {
     assert.equal((await verifyAuditTrail(db)).ok, true);
     await log.close();
   });
+
+  it('commits records with their client assertion jtis; one whose jti is not recorded is not written, and fails no other', async () => {
+    const { client } = await registerClient(db, { name: 'Jti batch', type: 'backend-service', jwks: { keys: [(await newClientKey('ES384')).publicJwk] }, scopes: ['system/Patient.rs'] });
+    const version = async () => (await db.query<{ v: string }>('SELECT xmin::text AS v FROM clients WHERE client_id = $1', [client.clientId]))[0]!.v;
+    const jti = (id: string, v: string) => ({ clientId: client.clientId, jti: id, expiresAt: new Date(Date.now() + 60_000).toISOString(), version: v });
+    const stored = async (records: AuditRecord[]) =>
+      (await db.query<{ id: string }>(`SELECT id FROM resources WHERE type = 'AuditEvent' AND id = ANY($1::text[])`, [records.map((r) => r.id)])).map((r) => r.id).sort();
+    const log = new AuditLog(db, { source: SOURCE });
+    const v1 = await version();
+    const fine = [record(301), record(302), record(303)];
+    await Promise.all(fine.map((r, i) => log.record(r, jti(`fine-${i}`, v1))));
+    assert.deepEqual(await stored(fine), fine.map((r) => r.id).sort());
+
+    // One batch: a replayed jti, the same new jti twice, a jti of a changed client version, and records without jtis.
+    const [replayed, first, second, plain] = [record(304), record(305), record(306), record(307)];
+    const results = await Promise.allSettled([
+      log.record(replayed, jti('fine-0', v1)), log.record(first, jti('twice', v1)), log.record(second, jti('twice', v1)), log.record(plain),
+    ]);
+    assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? 'written' : (r.reason as JtiNotRecorded).outcome)), ['replay', 'written', 'replay', 'written']);
+    await setClientStatus(db, client.clientId, 'suspended');
+    const changed = record(308);
+    await assert.rejects(log.record(changed, jti('after-suspension', v1)), (err: unknown) => err instanceof JtiNotRecorded && err.outcome === 'changed');
+    assert.deepEqual(await stored([replayed, first, second, plain, changed]), [first.id, plain.id].sort());
+    const jtis = await db.query<{ jti: string }>('SELECT jti FROM client_assertion_jtis WHERE client_id = $1 ORDER BY jti', [client.clientId]);
+    assert.deepEqual(jtis.map((j) => j.jti), ['fine-0', 'fine-1', 'fine-2', 'twice']);
+    assert.equal((await verifyAuditTrail(db)).ok, true);
+    await log.close();
+  });
 });
 
 describe('verifyAuditTrail', () => {
@@ -86,7 +116,7 @@ describe('verifyAuditTrail', () => {
     const result = await verifyAuditTrail(db);
     assert.equal(result.ok, true);
     const { text, exitCode } = formatVerifyResult(result);
-    assert.match(text, /^audit trail intact: 92 records \(head [0-9a-f]{64}\)\n$/);
+    assert.match(text, /^audit trail intact: 97 records \(head [0-9a-f]{64}\)\n$/);
     assert.equal(exitCode, 0);
   });
 

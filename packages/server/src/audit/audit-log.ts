@@ -15,6 +15,7 @@ import { BatchWriter, type BatchWriterStats } from '../store/batch-writer.ts';
 import { buildAuditEvent, type AuditEventResource, type AuditRecord, type AuditSource } from './audit-event.ts';
 import { auditIndexRows } from './audit-index.ts';
 import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.ts';
+import { jtiInsertCtes, jtiJson, recordJtis, type JtiItem } from '../auth/assertion-jtis.ts';
 
 /** How many times a batch is renumbered after other instances took its links' numbers. */
 const MAX_APPEND_ATTEMPTS = 20;
@@ -24,11 +25,24 @@ export interface PreparedEvent {
   /** RFC 8785 canonical JSON: what the chain hashes, and also the text stored (one serialisation per event). */
   canonical: string;
   index: IndexRows;
+  /** A client assertion's jti, committed with the event or the event is not written (auth/assertion-jtis.ts). */
+  jti?: JtiItem;
 }
 
-export function prepareEvent(event: AuditEventResource): PreparedEvent {
-  return { canonical: canonicalJson(event), index: auditIndexRows(event) };
+/** The event was not written because its jti was not recorded: used before, or its client changed. */
+export class JtiNotRecorded extends Error {
+  constructor(readonly outcome: 'replay' | 'changed') {
+    super(`the client assertion jti was not recorded (${outcome})`);
+    this.name = 'JtiNotRecorded';
+  }
 }
+
+export function prepareEvent(event: AuditEventResource, jti?: JtiItem): PreparedEvent {
+  return { canonical: canonicalJson(event), index: auditIndexRows(event), ...(jti ? { jti } : {}) };
+}
+
+/** Per event of a batch: written (undefined), or not, because its jti was not recorded. */
+type AppendResult = JtiNotRecorded['outcome'] | undefined;
 
 /** The last link of the chain: its number and hash. */
 export interface ChainHead {
@@ -46,7 +60,7 @@ export interface AuditLogOptions {
 }
 
 export class AuditLog {
-  readonly #writer: BatchWriter<PreparedEvent, void>;
+  readonly #writer: BatchWriter<PreparedEvent, AppendResult>;
   readonly #source: AuditSource;
   readonly #db: Database;
   /** The last link this log committed; undefined when it must be read (at start, after a failed batch). */
@@ -55,15 +69,36 @@ export class AuditLog {
   constructor(db: Database, opts: AuditLogOptions) {
     this.#db = db;
     this.#source = opts.source;
-    this.#writer = new BatchWriter<PreparedEvent, void>({
+    this.#writer = new BatchWriter<PreparedEvent, AppendResult>({
       maxItems: opts.maxItems ?? 200,
       maxDelayMs: opts.maxDelayMs ?? 0,
       maxConcurrent: 1, // each batch is numbered and hashed from the one before
-      write: async (items) => {
-        await this.#append(items);
-        return items.map(() => undefined);
-      },
+      write: (items) => this.#write(items),
     });
+  }
+
+  /**
+   * One statement for the batch, jtis included. When one of its jtis is not recorded (rare: a replay, or a client
+   * changed since its assertion was checked), that statement fails as a whole; then the jtis are recorded on their
+   * own, each with its outcome, and the events that still hold are appended.
+   */
+  async #write(items: readonly PreparedEvent[]): Promise<AppendResult[]> {
+    try {
+      await this.#append(items);
+      return items.map(() => undefined);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== JTI_GUARD_SQLSTATE) throw err;
+    }
+    const withJti = items.filter((e) => e.jti);
+    const recorded = await recordJtis(this.#db, withJti.map((e) => e.jti!));
+    const outcomes = new Map(withJti.map((e, i) => [e, recorded[i]]));
+    const results = items.map((e): AppendResult => {
+      const outcome = outcomes.get(e);
+      return outcome === 'replay' || outcome === 'changed' ? outcome : undefined;
+    });
+    const kept = items.filter((_, i) => results[i] === undefined).map(({ jti: _recorded, ...e }) => e);
+    if (kept.length > 0) await this.#append(kept);
+    return results;
   }
 
   async #append(events: readonly PreparedEvent[]): Promise<void> {
@@ -79,19 +114,17 @@ export class AuditLog {
     }
   }
 
-  /** Builds the record's AuditEvent and resolves once it is committed; rejects if its batch could not be. */
-  record(record: AuditRecord): Promise<void> {
-    return this.append(buildAuditEvent(record, this.#source));
+  /**
+   * Builds the record's AuditEvent and resolves once it is committed; rejects if its batch could not be, and with
+   * JtiNotRecorded when `jti` was not recorded (then the event is not written).
+   */
+  record(record: AuditRecord, jti?: JtiItem): Promise<void> {
+    return this.append(buildAuditEvent(record, this.#source), jti);
   }
 
-  append(event: AuditEventResource): Promise<void> {
-    let prepared: PreparedEvent;
-    try {
-      prepared = prepareEvent(event);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.#writer.add(prepared);
+  async append(event: AuditEventResource, jti?: JtiItem): Promise<void> {
+    const result = await this.#writer.add(prepareEvent(event, jti));
+    if (result !== undefined) throw new JtiNotRecorded(result);
   }
 
   get stats(): Readonly<BatchWriterStats> {
@@ -112,7 +145,8 @@ export async function readChainHead(q: Queryable): Promise<ChainHead> {
 
 /**
  * Appends events after `head`, in order, with one statement (one transaction), and returns the new head. Fails with
- * a unique violation of `audit_chain_pkey` when `head` is no longer the chain's last link.
+ * a unique violation of `audit_chain_pkey` when `head` is no longer the chain's last link, and with SQLSTATE FKJ01
+ * when a jti of the events is not recorded (then nothing is written).
  */
 export async function appendAuditEvents(q: Queryable, events: readonly PreparedEvent[], head: ChainHead): Promise<ChainHead> {
   const hashes: string[] = [];
@@ -121,7 +155,11 @@ export async function appendAuditEvents(q: Queryable, events: readonly PreparedE
     previous = chainHash(previous, e.canonical);
     hashes.push(previous);
   }
-  const [{ n }] = await q.query<{ n: number }>(INSERT_SQL, [`[${events.map((e) => e.canonical).join(',')}]`, indexJson(events), String(head.seq), hashes]);
+  const params = [`[${events.map((e) => e.canonical).join(',')}]`, indexJson(events), String(head.seq), hashes];
+  const jtis = events.flatMap((e) => (e.jti ? [e.jti] : []));
+  const [{ n }] = jtis.length === 0
+    ? await q.query<{ n: number }>(INSERT_SQL, params)
+    : await q.query<{ n: number }>(INSERT_WITH_JTIS_SQL, [...params, jtiJson(jtis)]);
   if (n !== events.length) throw new Error(`audit append wrote ${n} of ${events.length} events`);
   return { seq: head.seq + BigInt(events.length), hash: previous };
 }
@@ -149,7 +187,7 @@ function indexJson(events: readonly PreparedEvent[]): string {
 // One statement per batch: the resource rows, their index rows and the chain links. `resources.last_updated` is the
 // event's `recorded` time, which is also its meta.lastUpdated.
 // $1: the events (a JSON array, in chain order); $2: indexJson; $3: the head's number; $4: the links' hashes.
-const INSERT_SQL = `
+const INSERT_CTES = `
   WITH ev AS (
     SELECT e.n::int AS n, e.doc, e.doc->>'id' AS id FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS e(doc, n)),
   ix AS (SELECT $2::text::jsonb AS j),
@@ -166,5 +204,16 @@ const INSERT_SQL = `
   i_reference AS (INSERT INTO sp_reference (rid, p, target_type, target_id, url)
     SELECT rids.rid, x->>1, x->>2, x->>3, x->>4 FROM rows JOIN rids USING (n) WHERE k = 'r'),
   chain AS (INSERT INTO audit_chain (seq, rid, event_id, hash)
-    SELECT $3::bigint + rids.n, rids.rid, rids.id, ($4::text[])[rids.n] FROM rids)
+    SELECT $3::bigint + rids.n, rids.rid, rids.id, ($4::text[])[rids.n] FROM rids)`;
+const INSERT_SQL = `${INSERT_CTES}
   SELECT count(*)::int AS n FROM ins`;
+
+/** The SQLSTATE of `audit_jtis_recorded` (migration 016) when a jti of the batch was not recorded. */
+const JTI_GUARD_SQLSTATE = 'FKJ01';
+
+// The same, with the events' jtis ($5: jtiJson): the count is returned only once every jti is recorded, and the
+// guard fails the whole statement otherwise (the guard is evaluated first, as a one-time filter).
+const INSERT_WITH_JTIS_SQL = `${INSERT_CTES},
+  ${jtiInsertCtes('$5')}
+  SELECT count(*)::int AS n FROM ins
+   WHERE audit_jtis_recorded((SELECT count(*) FROM jti_recorded), (SELECT count(*) FROM jti_in))`;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditActor, AuthEvent } from './audit-event.ts';
 import type { AuditLog } from './audit-log.ts';
+import type { JtiItem } from '../auth/assertion-jtis.ts';
 
 /** What an endpoint learned about the event, for its record. */
 export interface AuthAuditDetails {
@@ -40,8 +41,11 @@ function recordId(request: FastifyRequest): string {
   return request.id;
 }
 
-/** Records one authorization event of this request; resolves once it is committed. */
-export function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRequest, status: number, d: AuthAuditDetails, description?: string): Promise<void> {
+/**
+ * Records one authorization event of this request; resolves once it is committed. With a client assertion's `jti`,
+ * rejects with JtiNotRecorded (and writes nothing) when the jti is not recorded with it (audit-log.ts).
+ */
+export async function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRequest, status: number, d: AuthAuditDetails, description?: string, jti?: JtiItem): Promise<void> {
   const fhirUser = d.fhirUser?.startsWith(`${opts.fhirBase}/`) ? d.fhirUser.slice(opts.fhirBase.length + 1) : d.fhirUser;
   const actor: AuditActor = {
     ...(d.userId ? { userId: d.userId } : {}),
@@ -51,9 +55,10 @@ export function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRequest,
     ...(d.clientId ? { clientId: d.clientId } : {}),
     address: request.ip,
   };
-  return opts.audit.record({
+  const id = recordId(request);
+  await opts.audit.record({
     kind: 'auth',
-    id: recordId(request),
+    id,
     recorded: new Date().toISOString(),
     event: d.event,
     actor,
@@ -62,6 +67,9 @@ export function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRequest,
     ...(d.scope ? { scope: d.scope } : {}),
     ...(d.jti ? { jti: d.jti } : {}),
     ...(d.subjectClientId ? { subjectClientId: d.subjectClientId } : {}),
+  }, jti).catch((err: unknown) => {
+    if (id === request.id) used.delete(request); // not written: the request's record to come takes its id
+    throw err;
   });
 }
 
@@ -72,9 +80,11 @@ export function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRequest,
  */
 export function installOAuthAudit(app: FastifyInstance, opts: AuthAuditOptions, fallback: (request: FastifyRequest) => AuthAuditDetails): void {
   app.decorateRequest('authAudit', null);
+  app.decorateRequest('authAuditCommitted', false);
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.method === 'OPTIONS') return payload; // CORS preflight: no credentials, nothing happens
     reply.header('X-Request-Id', request.id);
+    if (request.authAuditCommitted) return payload;
     const details = request.authAudit ?? fallback(request);
     try {
       await recordAuthEvent(opts, request, reply.statusCode, details, reply.statusCode >= 400 ? oauthError(payload) : undefined);
@@ -104,5 +114,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by an OAuth endpoint's handler: what its audit record says. */
     authAudit: AuthAuditDetails | null;
+    /** Set by a handler that committed the request's record itself (with its assertion's jti): the hook adds none. */
+    authAuditCommitted: boolean;
   }
 }

@@ -18,6 +18,7 @@ import { CLIENT_ASSERTION_ALGS } from './clients/client-registration.ts';
 import { getClient, type Client } from './clients/client-store.ts';
 import { OAuthError } from './oauth-errors.ts';
 import { JwsRefused, prepareKeys, verifyJwsSignature, type PreparedKey } from './jws-verify.ts';
+import { recordJtis, type JtiItem, type JtiOutcome } from './assertion-jtis.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** SMART Backend Services: `exp` no more than five minutes in the future. */
@@ -59,17 +60,6 @@ interface CachedClient {
   prepared?: PreparedKey[];
   loadedAt: number;
 }
-
-/** One assertion's jti to record, if the client's row is still `version` and active. */
-interface JtiItem {
-  clientId: string;
-  jti: string;
-  expiresAt: string;
-  version: string;
-}
-
-/** recorded: accepted (first use); replay: the jti was used before; changed: the client row is not `version` or not active. */
-type JtiOutcome = 'recorded' | 'replay' | 'changed';
 
 /**
  * Batching of the jti inserts: a batch leaves at the next turn of the event loop (so it holds the assertions whose
@@ -114,8 +104,21 @@ export interface AssertionContext {
   now?: Date;
 }
 
-/** Verifies a client assertion and returns the authenticated client; throws invalid_client (401) otherwise. */
-export async function authenticateWithAssertion(q: Queryable, assertionType: string | undefined, assertion: string | undefined, ctx: AssertionContext): Promise<Client> {
+/** The client an assertion authenticated, and its jti when the caller records it (`deferJti`). */
+export interface AssertedClient {
+  client: Client;
+  /** Not recorded yet: the caller commits it with its AuditEvent (audit-log.ts), or the assertion may be replayed. */
+  pendingJti?: JtiItem;
+}
+
+/**
+ * Verifies a client assertion and returns the authenticated client; throws invalid_client (401) otherwise.
+ *
+ * With `deferJti`, a client found in the cache has its jti returned instead of recorded: the token endpoint commits
+ * it in the statement that commits the issued token's AuditEvent, one round trip where there were two. That
+ * statement applies the same rule (assertion-jtis.ts), so a replay or a changed client is still refused there.
+ */
+export async function authenticateWithAssertion(q: Queryable, assertionType: string | undefined, assertion: string | undefined, ctx: AssertionContext & { deferJti?: boolean }): Promise<AssertedClient> {
   if (assertionType !== JWT_BEARER_ASSERTION) throw invalidClient(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
   if (!assertion) throw invalidClient('client_assertion is missing');
   let clientId: string;
@@ -139,7 +142,8 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
   const cached = state.clients.get(clientId);
   if (cached && now.getTime() - cached.loadedAt < CLIENT_CACHE_TTL_MS) {
     const payload = await verify(assertion, header, claims, cached, ctx.tokenEndpoint, now); // undefined: keys changed? read again
-    if (payload && (await rememberJti(state, cached, payload))) return cached.client;
+    if (payload && ctx.deferJti) return { client: cached.client, pendingJti: jtiItem(cached, payload) };
+    if (payload && (await rememberJti(state, cached, payload))) return { client: cached.client };
   }
   state.clients.delete(clientId);
 
@@ -157,7 +161,7 @@ export async function authenticateWithAssertion(q: Queryable, assertionType: str
     if (await rememberJti(state, entry, payload)) {
       if (state.clients.size >= CLIENT_CACHE_LIMIT) state.clients.clear();
       state.clients.set(clientId, entry);
-      return entry.client;
+      return { client: entry.client };
     }
   }
   throw invalidClient('the client registration changed while the assertion was checked; try again');
@@ -205,63 +209,31 @@ function assertionFailure(err: unknown): string {
 }
 
 /**
+ * Records a jti that `authenticateWithAssertion` returned pending, on its own: for a request refused before its token
+ * was issued, whose refusal must not rest on a cached client that changed ('changed': read it again).
+ */
+export function recordPendingJti(q: Queryable, item: JtiItem): Promise<JtiOutcome> {
+  return stateOf(q).jtis.add(item);
+}
+
+/** The assertion's jti, to record while the client's row is still the version `entry` was read at. */
+function jtiItem(entry: CachedClient, payload: JWTPayload): JtiItem {
+  const jti = String(payload.jti);
+  // A value PostgreSQL cannot store or index would fail the whole batch it travels in: refused here, for this request only.
+  if (jti.includes('\u0000') || Buffer.byteLength(jti) > MAX_JTI_BYTES) throw invalidClient(`client_assertion jti must be at most ${MAX_JTI_BYTES} bytes of text`);
+  return { clientId: entry.client.clientId, jti, expiresAt: new Date(payload.exp! * 1000).toISOString(), version: entry.version };
+}
+
+/**
  * RFC 7523 §3 item 7: a jti is accepted once per client while the assertion is valid. The jti is recorded only if
  * the client's row is still the version `entry` was read at, and active: true when recorded, false when the client
  * changed (read it again); throws when the jti was recorded before (on any instance: the primary key decides).
  */
 async function rememberJti(state: PerDatabase, entry: CachedClient, payload: JWTPayload): Promise<boolean> {
-  const jti = String(payload.jti);
-  // A value PostgreSQL cannot store or index would fail the whole batch it travels in: refused here, for this request only.
-  if (jti.includes('\u0000') || Buffer.byteLength(jti) > MAX_JTI_BYTES) throw invalidClient(`client_assertion jti must be at most ${MAX_JTI_BYTES} bytes of text`);
-  const outcome = await state.jtis.add({ clientId: entry.client.clientId, jti, expiresAt: new Date(payload.exp! * 1000).toISOString(), version: entry.version });
+  const outcome = await state.jtis.add(jtiItem(entry, payload));
   if (outcome === 'recorded') return true;
   if (outcome === 'replay') throw invalidClient('client_assertion jti has already been used');
   return false;
-}
-
-/**
- * Records a batch of jtis in one statement (one transaction) and returns each item's outcome, in order. An item is
- * inserted only if its client's row is still the version it was checked against and active ("changed" otherwise).
- * A jti already in the table, or inserted by another instance concurrently, is a replay: the primary key decides
- * (ON CONFLICT DO NOTHING inserts nothing, so it is not in RETURNING). The same client and jti twice in one batch:
- * only the first current one is inserted (DISTINCT ON, in arrival order) and the later ones are replays.
- *
- * The transaction commits without waiting for its WAL to reach the disk (`synchronous_commit` off, for this
- * transaction only). That is still durable before it matters: every response of an endpoint that authenticates a
- * client (token, introspection, revocation) waits for its AuditEvent's commit, which is synchronous and comes later
- * in the same WAL, so flushing it flushes this insert too (PostgreSQL writes and flushes WAL in order). No token
- * leaves before its assertion's jti is on disk; and when the audit commit fails, no token leaves at all. What it
- * saves is a disk flush per batch on the request's path.
- */
-async function recordJtis(q: Queryable, items: JtiItem[]): Promise<JtiOutcome[]> {
-  const rows = await q.query<{ n: number; current: boolean; recorded: boolean }>(
-    `WITH input AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS i (client_id, jti, expires_at, version, n)),
-     current AS (
-       SELECT i.* FROM input i JOIN clients c ON c.client_id = i.client_id AND c.xmin = i.version::xid AND c.status = 'active'),
-     recorded AS (
-       INSERT INTO client_assertion_jtis (client_id, jti, expires_at)
-       SELECT DISTINCT ON (client_id, jti) client_id, jti, expires_at FROM current ORDER BY client_id, jti, n
-       ON CONFLICT DO NOTHING RETURNING client_id, jti)
-     SELECT i.n::int AS n, cur.n IS NOT NULL AS current,
-            EXISTS (SELECT 1 FROM recorded r WHERE r.client_id = i.client_id AND r.jti = i.jti) AS recorded
-       FROM input i LEFT JOIN current cur ON cur.n = i.n
-            CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS this_transaction_only
-      ORDER BY i.n`,
-    [items.map((i) => i.clientId), items.map((i) => i.jti), items.map((i) => i.expiresAt), items.map((i) => i.version)],
-  );
-  if (rows.length !== items.length) throw new Error(`jti batch: ${rows.length} rows for ${items.length} items`);
-  // A recorded (client, jti) belongs to the first current item with it; any later current item with it is a replay.
-  const claimed = new Set<string>();
-  return rows.map((row, i): JtiOutcome => {
-    if (!row.current) return 'changed';
-    const key = `${items[i]!.clientId}\u0000${items[i]!.jti}`;
-    if (row.recorded && !claimed.has(key)) {
-      claimed.add(key);
-      return 'recorded';
-    }
-    return 'replay';
-  });
 }
 
 /** Deletes jtis whose assertions can no longer be accepted; at most every JTI_CLEANUP_INTERVAL_MS per instance. */

@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../store/database.ts';
 import { authenticateWithAssertion } from './client-assertion.ts';
+import type { JtiItem } from './assertion-jtis.ts';
 import { getClient, clientSecretHash, type Client } from './clients/client-store.ts';
 import { OAuthError } from './oauth-errors.ts';
 import { verifySecret } from './secret-hash.ts';
@@ -13,6 +14,16 @@ export type UsedMethod = 'client_secret_basic' | 'client_secret_post' | 'private
 export interface AuthenticatedClient {
   client: Client;
   method: UsedMethod;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * private_key_jwt with `deferJti`: the assertion's jti, not yet recorded (client-assertion.ts). The token
+     * endpoint commits it with the AuditEvent of the token it issues, or on its own before it sends a refusal.
+     */
+    pendingJti: JtiItem | undefined;
+  }
 }
 
 const basicChallenge = { 'WWW-Authenticate': 'Basic realm="firekeeper", charset="UTF-8"' };
@@ -36,7 +47,7 @@ export function presentsClientCredentials(request: FastifyRequest, form: URLSear
   return /^Basic\s/i.test(request.headers.authorization ?? '') || ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'].some((p) => form.has(p));
 }
 
-export async function authenticateClient(q: Queryable, request: FastifyRequest, form: URLSearchParams, ctx: { tokenEndpoint: string }): Promise<AuthenticatedClient> {
+export async function authenticateClient(q: Queryable, request: FastifyRequest, form: URLSearchParams, ctx: { tokenEndpoint: string; deferJti?: boolean }): Promise<AuthenticatedClient> {
   const authorization = request.headers.authorization;
   const usesBasic = /^Basic\s/i.test(authorization ?? '');
   const methods = [usesBasic, form.has('client_secret'), form.has('client_assertion') || form.has('client_assertion_type')].filter(Boolean).length;
@@ -56,7 +67,9 @@ export async function authenticateClient(q: Queryable, request: FastifyRequest, 
     return { client: await checkSecret(q, formClientId, form.get('client_secret')!, fail), method: 'client_secret_post' };
   }
   if (form.has('client_assertion') || form.has('client_assertion_type')) {
-    const client = await authenticateWithAssertion(q, form.get('client_assertion_type') ?? undefined, form.get('client_assertion') ?? undefined, { tokenEndpoint: ctx.tokenEndpoint });
+    const { client, pendingJti } = await authenticateWithAssertion(q, form.get('client_assertion_type') ?? undefined, form.get('client_assertion') ?? undefined,
+      { tokenEndpoint: ctx.tokenEndpoint, deferJti: ctx.deferJti });
+    request.pendingJti = pendingJti; // the token endpoint records it, whatever its response (token-endpoint.ts)
     if (formClientId !== undefined && formClientId !== client.clientId) throw fail('client_id does not match the client assertion');
     return { client, method: 'private_key_jwt' };
   }

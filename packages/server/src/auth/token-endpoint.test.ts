@@ -3,7 +3,7 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { testApp, TEST_BASE_URL, FHIR_BASE, type TestApp } from '../test-support/app.ts';
 import { clientAssertion, newClientKey, type ClientKey } from '../test-support/backend-client.ts';
 import { registerClient, setClientStatus, updateClient } from './clients/client-store.ts';
@@ -75,6 +75,31 @@ describe('client_credentials with private_key_jwt', () => {
     assert.deepEqual(new Set(settings.map(([row]) => row!.synchronous_commit)), new Set(['on']));
   });
 
+  it('a cached client\'s jti is committed with the token\'s AuditEvent, not by a statement of its own', async () => {
+    const a = await assertion({ jti: `with-audit-${randomUUID()}` });
+    assert.equal((await token({ client_assertion: await assertion() })).status, 200); // the client is cached now
+    const before = jtiBatchStats(t.db)!;
+    const res = await token({ client_assertion: a });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(jtiBatchStats(t.db)!.items, before.items, 'no jti went through the separate jti batch');
+    const { jti } = decodeJwt(a);
+    const [{ n }] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM client_assertion_jtis WHERE jti = $1', [jti]);
+    assert.equal(n, 1);
+    const [event] = await t.db.query<{ outcome: string }>(`SELECT resource->>'outcome' AS outcome FROM resources WHERE type = 'AuditEvent' AND id = $1`, [res.headers['x-request-id']]);
+    assert.equal(event?.outcome, '0', 'the issued token\'s AuditEvent (X-Request-Id) is committed');
+    assertError(await token({ client_assertion: a }), 401, 'invalid_client', /jti has already been used/);
+  });
+
+  it('a request refused after a cached client\'s assertion was checked still uses up its jti', async () => {
+    assert.equal((await token({ client_assertion: await assertion() })).status, 200); // the client is cached now
+    const a = await assertion();
+    assertError(await token({ client_assertion: a, scope: 'system/Nonsense.rs' }), 400, 'invalid_scope');
+    assertError(await token({ client_assertion: a }), 401, 'invalid_client', /jti has already been used/);
+    const b = await assertion();
+    assertError(await token({ client_assertion: b, client_id: 'someone-else' }), 401, 'invalid_client', /client_id does not match/);
+    assertError(await token({ client_assertion: b }), 401, 'invalid_client', /jti has already been used/);
+  });
+
   it('concurrent assertions, duplicates among them, are batched: exactly one request per client and jti succeeds', async () => {
     // Two fresh clients (the jti is unique per client: the same jti from each succeeds once for each).
     const clients = await Promise.all((['ES384', 'RS384'] as const).map(async (alg) => {
@@ -93,7 +118,10 @@ describe('client_credentials with private_key_jwt', () => {
       }
     }
     sends.sort(() => Math.random() - 0.5);
-    const before = jtiBatchStats(t.db) ?? { items: 0, batches: 0 };
+    // Cached clients: their jtis travel with the AuditEvents, and a duplicate fails its audit batch's statement,
+    // whose other requests must still be answered as if each had been alone.
+    for (const key of clients) assert.equal((await token({ client_assertion: await clientAssertion({ clientId: key.clientId, tokenUrl: TOKEN_URL, key }) })).status, 200);
+    const since = new Date().toISOString();
     const responses = await Promise.all(sends.map(async (s) => ({ ...s, res: await token({ client_assertion: s.assertion }) })));
     for (const key of clients) {
       for (const jti of jtis) {
@@ -105,11 +133,17 @@ describe('client_credentials with private_key_jwt', () => {
       }
     }
     const [{ count }] = await t.db.query<{ count: number }>('SELECT count(*)::int AS count FROM client_assertion_jtis WHERE client_id = ANY($1::text[])', [clients.map((c) => c.clientId)]);
-    assert.equal(count, 2 * jtis.length);
-    const after = jtiBatchStats(t.db)!;
-    assert.equal(after.items - before.items, sends.length, 'every assertion went through the batched insert');
-    assert.ok(after.batches - before.batches < sends.length, `the inserts were batched (${after.batches - before.batches} batches for ${sends.length})`);
-    assert.equal(after.failedBatches, 0);
+    assert.equal(count, 2 * (jtis.length + 1));
+    // The trail: one success per client and jti (and the warm-up), one refusal per replay.
+    for (const key of clients) {
+      const [{ n }] = await t.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM resources WHERE type = 'AuditEvent' AND resource->>'outcome' = '0'
+          AND resource @> jsonb_build_object('agent', jsonb_build_array(jsonb_build_object('who', jsonb_build_object('identifier', jsonb_build_object('value', $1::text)))))`, [key.clientId]);
+      assert.equal(n, jtis.length + 1);
+    }
+    const [{ replays }] = await t.db.query<{ replays: number }>(
+      `SELECT count(*)::int AS replays FROM resources WHERE type = 'AuditEvent' AND last_updated >= $1::timestamptz AND resource->>'outcomeDesc' LIKE '%jti has already been used'`, [since]);
+    assert.equal(replays, sends.length - 2 * jtis.length);
   });
 
   it('a client changed while cached is read again by every request of a concurrent burst', async () => {

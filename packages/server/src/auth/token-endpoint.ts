@@ -5,9 +5,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseScopeString, scopesCover } from '../access/scope-grammar.ts';
 import type { Database } from '../store/database.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
-import { installOAuthAudit } from '../audit/auth-audit.ts';
+import { JtiNotRecorded, type AuditLog } from '../audit/audit-log.ts';
+import { installOAuthAudit, recordAuthEvent } from '../audit/auth-audit.ts';
+import type { JtiItem } from './assertion-jtis.ts';
 import { issueAccessToken, type TokenContext } from './access-token.ts';
+import { recordPendingJti } from './client-assertion.ts';
 import { authenticateClient, presentsClientCredentials, type AuthenticatedClient } from './client-authentication.ts';
 import { getClient, originRegistered, type Client } from './clients/client-store.ts';
 import { oauthForm, registerFormParser } from './form-body.ts';
@@ -34,6 +36,7 @@ export interface TokenEndpointOptions {
 }
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
+const replayedJti = () => new OAuthError('invalid_client', 'client_assertion jti has already been used', 401);
 const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
 
 export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOptions): Promise<void> {
@@ -42,8 +45,10 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
   const fhirBase = `${baseUrl}/fhir`;
 
   registerFormParser(app);
+  app.decorateRequest('pendingJti', undefined);
   // Every response is audited: a refused refresh as token-refreshed, any other refusal as token-issued.
-  installOAuthAudit(app, { audit: opts.audit, fhirBase }, (request) =>
+  const auditOptions = { audit: opts.audit, fhirBase };
+  installOAuthAudit(app, auditOptions, (request) =>
     ({ event: request.body instanceof URLSearchParams && request.body.get('grant_type') === 'refresh_token' ? 'token-refreshed' : 'token-issued' }));
   installOAuthErrorHandler(app, { name: 'token endpoint', realm: 'firekeeper', bodyErrorCode: 'invalid_request', bodyType: 'application/x-www-form-urlencoded' });
 
@@ -61,16 +66,60 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
     const grantType = form.get('grant_type');
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
     if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
-    const auth = grantType === 'refresh_token' && !presentsClientCredentials(request, form)
-      ? await publicClientOfRefreshToken(form.get('refresh_token'))
-      : await authenticateClient(db, request, form, { tokenEndpoint: tokenUrl });
-    allowOrigin(request, reply, auth.client);
-    if (!auth.client.grantTypes.includes(grantType as never)) throw new OAuthError('unauthorized_client', `this client may not use the ${grantType} grant`);
-    const body = grantType === 'client_credentials' ? await clientCredentials(request, auth, form)
-      : grantType === 'authorization_code' ? await authorizationCode(request, auth, form)
-      : await refreshToken(request, auth, form);
+    let body: object;
+    try {
+      body = await grant(request, reply, form, grantType, grantType === 'client_credentials');
+    } catch (err) {
+      const changed = err instanceof JtiNotRecorded ? err.outcome === 'changed' : await refusedWithStaleClient(request);
+      if (!changed) throw err;
+      // The client's registration changed since it was cached: read it again, and record the jti on its own.
+      body = await grant(request, reply, form, grantType, false);
+    }
     return noStore(reply).send(body);
   });
+
+  /**
+   * A refusal made with a cached client whose assertion's jti is still pending (deferJti) is only sent once the jti
+   * is recorded against the client as stored: true when the client changed (the request is run again, so that no
+   * refusal rests on a registration that no longer holds); a replay is refused as such, as it would have been first.
+   */
+  async function refusedWithStaleClient(request: FastifyRequest): Promise<boolean> {
+    const jti = request.pendingJti;
+    if (!jti) return false;
+    request.pendingJti = undefined;
+    const outcome = await recordPendingJti(db, jti);
+    if (outcome === 'replay') throw replayedJti();
+    return outcome === 'changed';
+  }
+
+  /** Authenticates the client and runs the grant; `deferJti`: see client-assertion.ts (backend services' hot path). */
+  async function grant(request: FastifyRequest, reply: FastifyReply, form: URLSearchParams, grantType: string, deferJti: boolean): Promise<object> {
+    const auth = grantType === 'refresh_token' && !presentsClientCredentials(request, form)
+      ? await publicClientOfRefreshToken(form.get('refresh_token'))
+      : await authenticateClient(db, request, form, { tokenEndpoint: tokenUrl, deferJti });
+    allowOrigin(request, reply, auth.client);
+    if (!auth.client.grantTypes.includes(grantType as never)) throw new OAuthError('unauthorized_client', `this client may not use the ${grantType} grant`);
+    return grantType === 'client_credentials' ? clientCredentials(request, auth, form)
+      : grantType === 'authorization_code' ? authorizationCode(request, auth, form)
+      : refreshToken(request, auth, form);
+  }
+
+  /**
+   * Commits the issued token's AuditEvent together with its assertion's jti (one statement: audit-log.ts), so the
+   * token is answered only once both are on disk. A replayed jti writes nothing and refuses the request; a changed
+   * client is thrown on (JtiNotRecorded 'changed') for the caller to read it again.
+   */
+  async function commitIssued(request: FastifyRequest, jti: JtiItem): Promise<void> {
+    request.pendingJti = undefined;
+    try {
+      await recordAuthEvent(auditOptions, request, 200, request.authAudit!, undefined, jti);
+      request.authAuditCommitted = true;
+    } catch (err) {
+      request.authAudit = null; // nothing was issued: the refusal's record says so
+      if (err instanceof JtiNotRecorded && err.outcome === 'replay') throw replayedJti();
+      throw err;
+    }
+  }
 
   /**
    * RFC 6749 §6: only confidential clients must authenticate to refresh; a public client may send just the refresh
@@ -93,6 +142,7 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
       issuer: baseUrl, audience: fhirBase, clientId: auth.client.clientId, subject: auth.client.clientId, scope, lifetimeSeconds: auth.client.accessTokenLifetime,
     });
     request.authAudit = { event: 'token-issued', clientId: auth.client.clientId, scope, jti };
+    if (request.pendingJti) await commitIssued(request, request.pendingJti);
     return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope };
   }
 
