@@ -69,7 +69,7 @@ export async function authenticateClient(q: Queryable, request: FastifyRequest, 
   if (form.has('client_assertion') || form.has('client_assertion_type')) {
     const { client, pendingJti } = await authenticateWithAssertion(q, form.get('client_assertion_type') ?? undefined, form.get('client_assertion') ?? undefined,
       { tokenEndpoint: ctx.tokenEndpoint, deferJti: ctx.deferJti });
-    request.pendingJti = pendingJti; // the token endpoint records it, whatever its response (token-endpoint.ts)
+    if (pendingJti) request.pendingJti = pendingJti; // the token endpoint records it, whatever its response (token-endpoint.ts)
     if (formClientId !== undefined && formClientId !== client.clientId) throw fail('client_id does not match the client assertion');
     return { client, method: 'private_key_jwt' };
   }
