@@ -10,7 +10,9 @@
 // The jti inserts of concurrent requests are combined: a BatchWriter per database handle sends one multi-row
 // statement for the assertions that arrive together, and each request still waits for the commit of its own row
 // before it is answered. The outcome stays per assertion (recorded, replayed, or the client changed), and replays are
-// still decided by the primary key of client_assertion_jtis, across instances.
+// still decided by the primary key of client_assertion_jtis, across instances. For client_credentials the token
+// endpoint takes a cached client's jti instead (`deferJti`) and commits it in the statement of the issued token's
+// AuditEvent (assertion-jtis.ts, audit/audit-log.ts), under the same rule.
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import type { Queryable } from '../store/database.ts';
 import { BatchWriter, type BatchWriterStats } from '../store/batch-writer.ts';
