@@ -27,6 +27,8 @@ export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type
 const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
 const invalidClient = (description: string) => new OAuthError('invalid_client', description, 401);
+/** RFC 7523 §3 item 7: the refusal of an assertion whose jti was used before. */
+export const replayedAssertion = () => invalidClient('client_assertion jti has already been used');
 
 /** The allowance for clock skew (exp, nbf); the jti of an assertion must be kept at least this long past its `exp`. */
 const CLOCK_TOLERANCE_S = 5;
@@ -234,7 +236,7 @@ function jtiItem(entry: CachedClient, payload: JWTPayload): JtiItem {
 async function rememberJti(state: PerDatabase, entry: CachedClient, payload: JWTPayload): Promise<boolean> {
   const outcome = await state.jtis.add(jtiItem(entry, payload));
   if (outcome === 'recorded') return true;
-  if (outcome === 'replay') throw invalidClient('client_assertion jti has already been used');
+  if (outcome === 'replay') throw replayedAssertion();
   return false;
 }
 

@@ -87,7 +87,26 @@ describe('client_credentials with private_key_jwt', () => {
     assert.equal(n, 1);
     const [event] = await t.db.query<{ outcome: string }>(`SELECT resource->>'outcome' AS outcome FROM resources WHERE type = 'AuditEvent' AND id = $1`, [res.headers['x-request-id']]);
     assert.equal(event?.outcome, '0', 'the issued token\'s AuditEvent (X-Request-Id) is committed');
-    assertError(await token({ client_assertion: a }), 401, 'invalid_client', /jti has already been used/);
+    const replayed = await token({ client_assertion: a });
+    assertError(replayed, 401, 'invalid_client', /jti has already been used/);
+    const [refusal] = await t.db.query<{ outcome: string }>(`SELECT resource->>'outcome' AS outcome FROM resources WHERE type = 'AuditEvent' AND id = $1`, [replayed.headers['x-request-id']]);
+    assert.equal(refusal?.outcome, '4', 'the refusal is recorded under the request id (X-Request-Id) its unwritten record had');
+  });
+
+  it('a token whose AuditEvent cannot be committed is not sent, and its assertion was not used up', async () => {
+    assert.equal((await token({ client_assertion: await assertion() })).status, 200); // the client is cached now
+    const a = await assertion();
+    await t.db.query(`CREATE FUNCTION refuse_links() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit store is down'; END $$`);
+    await t.db.query('CREATE TRIGGER refuse_links BEFORE INSERT ON audit_chain FOR EACH ROW EXECUTE FUNCTION refuse_links()');
+    try {
+      const res = await token({ client_assertion: a });
+      assert.equal(res.status, 500);
+      assert.deepEqual(res.json, { error: 'server_error', error_description: 'internal error' });
+    } finally {
+      await t.db.query('DROP TRIGGER refuse_links ON audit_chain');
+      await t.db.query('DROP FUNCTION refuse_links()');
+    }
+    assert.equal((await token({ client_assertion: a })).status, 200, 'nothing was issued, so the assertion is still unused');
   });
 
   it('a request refused after a cached client\'s assertion was checked still uses up its jti', async () => {
@@ -95,6 +114,8 @@ describe('client_credentials with private_key_jwt', () => {
     const a = await assertion();
     assertError(await token({ client_assertion: a, scope: 'system/Nonsense.rs' }), 400, 'invalid_scope');
     assertError(await token({ client_assertion: a }), 401, 'invalid_client', /jti has already been used/);
+    // A replay is refused as such, before its scope is looked at.
+    assertError(await token({ client_assertion: a, scope: 'system/Nonsense.rs' }), 401, 'invalid_client', /jti has already been used/);
     const b = await assertion();
     assertError(await token({ client_assertion: b, client_id: 'someone-else' }), 401, 'invalid_client', /client_id does not match/);
     assertError(await token({ client_assertion: b }), 401, 'invalid_client', /jti has already been used/);

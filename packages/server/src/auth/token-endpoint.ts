@@ -9,7 +9,7 @@ import { JtiNotRecorded, type AuditLog } from '../audit/audit-log.ts';
 import { installOAuthAudit, recordAuthEvent } from '../audit/auth-audit.ts';
 import type { JtiItem } from './assertion-jtis.ts';
 import { issueAccessToken, type TokenContext } from './access-token.ts';
-import { recordPendingJti } from './client-assertion.ts';
+import { recordPendingJti, replayedAssertion } from './client-assertion.ts';
 import { authenticateClient, presentsClientCredentials, type AuthenticatedClient } from './client-authentication.ts';
 import { getClient, originRegistered, type Client } from './clients/client-store.ts';
 import { oauthForm, registerFormParser } from './form-body.ts';
@@ -36,7 +36,6 @@ export interface TokenEndpointOptions {
 }
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
-const replayedJti = () => new OAuthError('invalid_client', 'client_assertion jti has already been used', 401);
 const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
 
 export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOptions): Promise<void> {
@@ -88,7 +87,7 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
     if (!jti) return false;
     request.pendingJti = undefined;
     const outcome = await recordPendingJti(db, jti);
-    if (outcome === 'replay') throw replayedJti();
+    if (outcome === 'replay') throw replayedAssertion();
     return outcome === 'changed';
   }
 
@@ -116,7 +115,7 @@ export async function tokenEndpoint(app: FastifyInstance, opts: TokenEndpointOpt
       request.authAuditCommitted = true;
     } catch (err) {
       request.authAudit = null; // nothing was issued: the refusal's record says so
-      if (err instanceof JtiNotRecorded && err.outcome === 'replay') throw replayedJti();
+      if (err instanceof JtiNotRecorded && err.outcome === 'replay') throw replayedAssertion();
       throw err;
     }
   }
