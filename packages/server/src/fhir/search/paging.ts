@@ -90,15 +90,17 @@ export function selectKeys(keys: readonly OrderKey[]): Sql {
 
 /**
  * The statement for one page: rows are ordered and limited on their keys first, and only the rows kept have their
- * JSON produced (jsonb to text is the costly part of a wide match set). `row_number()` carries the order out.
+ * JSON produced (jsonb to text is the costly part of a wide match set). The kept rows' key values come out as
+ * `v0, v1, …` and the outer query orders by them again: a nested loop keeps its outer order, so the planner does not
+ * sort twice (a `row_number()` window with a join and a sort on it cost about 10% of a patient's search).
  */
 export function pageSql(r: Sql, from: Sql, where: Sql, keys: readonly OrderKey[], backward: boolean, limit: number): Sql {
-  return sql`SELECT x.rid::text AS rid, x.type, x.id, x.resource::text AS json, ${join(keys.map((_, i) => raw(`p.k${i}`)), ', ')}
-    FROM (SELECT o.*, row_number() OVER () AS n FROM (
-      SELECT ${r}.rid AS page_rid, ${selectKeys(keys)} FROM ${from} WHERE ${where}
-      ORDER BY ${orderBySql(keys, backward)} LIMIT ${limit}) o) p
-    JOIN resources x ON x.rid = p.page_rid
-    ORDER BY p.n`;
+  const kept = keys.map((k, i): OrderKey => ({ ...k, expr: raw(`p.v${i}`) }));
+  return sql`SELECT p.page_rid::text AS rid, x.type, x.id, x.json, ${selectKeys(kept)}
+    FROM (SELECT ${r}.rid AS page_rid, ${join(keys.map((k, i) => sql`${k.expr} AS ${raw(`v${i}`)}`), ', ')} FROM ${from} WHERE ${where}
+      ORDER BY ${orderBySql(keys, backward)} LIMIT ${limit}) p
+    CROSS JOIN LATERAL (SELECT x.type, x.id, x.resource::text AS json FROM resources x WHERE x.rid = p.page_rid) x
+    ORDER BY ${orderBySql(kept, backward)}`;
 }
 
 /** ORDER BY for walking forward (the requested order) or backward (its exact reverse). */
