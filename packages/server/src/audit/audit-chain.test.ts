@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import canonicalize from 'canonicalize';
 import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.ts';
 import { buildAuditEvent } from './audit-event.ts';
+import { auditRecordsOfEveryKind } from '../test-support/audit-records.ts';
 
 describe('canonicalJson', () => {
   it('matches canonicalize on AuditEvents as the builder makes them', () => {
@@ -14,6 +15,14 @@ describe('canonicalJson', () => {
       outcome: { status: 403, description: 'needs "patient/Observation.rs"' }, patients: ['Patient/9'], query: 'code=a%20b&_count=2',
     }, { baseUrl: 'https://ehr.example' });
     assert.equal(canonicalJson(event), canonicalize(event));
+  });
+
+  it('gets events of every kind from the builder with their keys already in canonical order (serialised as they are)', () => {
+    // The builder's side of the bargain: canonicalJson writes such a value with one JSON.stringify, without a copy.
+    for (const record of auditRecordsOfEveryKind()) {
+      const event = buildAuditEvent(record, { baseUrl: 'https://ehr.example' });
+      assert.equal(JSON.stringify(event), canonicalize(event), JSON.stringify(record));
+    }
   });
 
   it('sorts keys by UTF-16 code units, not by code points or locale', () => {
@@ -30,6 +39,8 @@ describe('canonicalJson', () => {
     ['undefined members and array items', { a: undefined, b: [undefined, null, 1], c: null }],
     ['nested arrays of objects', [[{ z: 1, y: [{ b: 2, a: 1 }] }], []]],
     ['a Date (toJSON)', { when: new Date(Date.UTC(2026, 0, 2)), z: 1 }],
+    ['keys in order, one of them an array index', { 1: 'x', a: { b: 1 } }],
+    ['keys in order at the top, not below', { a: [{ c: 1, b: 2 }], b: null }],
     ['scalars', 'text'],
   ];
   for (const [name, value] of corners) {

@@ -68,7 +68,7 @@ export interface AuthAuditRecord extends RecordBase {
 
 export type AuditRecord = RestAuditRecord | AuthAuditRecord;
 
-export type Coding = { system: string; code: string; display?: string };
+export type Coding = { code: string; display?: string; system: string };
 type Json = { [k: string]: unknown };
 
 export interface AuditEventResource extends Json {
@@ -84,27 +84,27 @@ export const USERNAME_SYSTEM = 'urn:firekeeper:username';
 const URI_SYSTEM = 'urn:ietf:rfc:3986';
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
-const REST_TYPE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' };
-const USER_AUTHENTICATION: Coding = { system: DCM, code: '110114', display: 'User Authentication' };
-const SECURITY_ALERT: Coding = { system: DCM, code: '110113', display: 'Security Alert' };
-const LOGIN: Coding = { system: DCM, code: '110122', display: 'Login' };
-const APPLICATION_ACTIVITY: Coding = { system: DCM, code: '110100', display: 'Application Activity' };
+const REST_TYPE: Coding = { code: 'rest', display: 'Restful Operation', system: 'http://terminology.hl7.org/CodeSystem/audit-event-type' };
+const USER_AUTHENTICATION: Coding = { code: '110114', display: 'User Authentication', system: DCM };
+const SECURITY_ALERT: Coding = { code: '110113', display: 'Security Alert', system: DCM };
+const LOGIN: Coding = { code: '110122', display: 'Login', system: DCM };
+const APPLICATION_ACTIVITY: Coding = { code: '110100', display: 'Application Activity', system: DCM };
 // BALP agent types: the client is the Source Role ID when data flows to the server (query parameters, a created
 // resource) and the Destination Role ID when it flows back (a read); the user is the information recipient.
-const SOURCE_ROLE: Coding = { system: DCM, code: '110153', display: 'Source Role ID' };
-const DESTINATION_ROLE: Coding = { system: DCM, code: '110152', display: 'Destination Role ID' };
-const APPLICATION: Coding = { system: DCM, code: '110150', display: 'Application' };
-const USER_RECIPIENT: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' };
-const USER_AUTHOR: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'AUT', display: 'author (originator)' };
-const ENTITY_PERSON: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' };
-const ENTITY_SYSTEM_OBJECT: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' };
-const ROLE_PATIENT: Coding = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' };
-const ROLE_DOMAIN_RESOURCE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '4', display: 'Domain Resource' };
-const ROLE_SECURITY_RESOURCE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '13', display: 'Security Resource' };
-const ROLE_QUERY: Coding = { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '24', display: 'Query' };
-const X_REQUEST_ID: Coding = { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType', code: 'XrequestId', display: 'transport specific unique identifier where http X-Request-Id is used' };
-const SOURCE_APPLICATION_SERVER: Coding = { system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' };
-const SOURCE_SECURITY_SERVER: Coding = { system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '6', display: 'Security Server' };
+const SOURCE_ROLE: Coding = { code: '110153', display: 'Source Role ID', system: DCM };
+const DESTINATION_ROLE: Coding = { code: '110152', display: 'Destination Role ID', system: DCM };
+const APPLICATION: Coding = { code: '110150', display: 'Application', system: DCM };
+const USER_RECIPIENT: Coding = { code: 'IRCP', display: 'information recipient', system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType' };
+const USER_AUTHOR: Coding = { code: 'AUT', display: 'author (originator)', system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType' };
+const ENTITY_PERSON: Coding = { code: '1', display: 'Person', system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type' };
+const ENTITY_SYSTEM_OBJECT: Coding = { code: '2', display: 'System Object', system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type' };
+const ROLE_PATIENT: Coding = { code: '1', display: 'Patient', system: 'http://terminology.hl7.org/CodeSystem/object-role' };
+const ROLE_DOMAIN_RESOURCE: Coding = { code: '4', display: 'Domain Resource', system: 'http://terminology.hl7.org/CodeSystem/object-role' };
+const ROLE_SECURITY_RESOURCE: Coding = { code: '13', display: 'Security Resource', system: 'http://terminology.hl7.org/CodeSystem/object-role' };
+const ROLE_QUERY: Coding = { code: '24', display: 'Query', system: 'http://terminology.hl7.org/CodeSystem/object-role' };
+const X_REQUEST_ID: Coding = { code: 'XrequestId', display: 'transport specific unique identifier where http X-Request-Id is used', system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType' };
+const SOURCE_APPLICATION_SERVER: Coding = { code: '4', display: 'Application Server', system: 'http://terminology.hl7.org/CodeSystem/security-source-type' };
+const SOURCE_SECURITY_SERVER: Coding = { code: '6', display: 'Security Server', system: 'http://terminology.hl7.org/CodeSystem/security-source-type' };
 
 // R4 valueset-audit-event-action: C create, R read/view/print, U update, D delete, E execute.
 const REST_ACTION: Record<RestInteraction, 'C' | 'R' | 'U' | 'D' | 'E'> = {
@@ -147,36 +147,42 @@ export interface AuditSource {
   baseUrl: string;
 }
 
+// Every object below lists its keys in sorted (RFC 8785) order, so that canonicalJson serialises an event with one
+// JSON.stringify instead of copying it first (audit-chain.test.ts checks each kind of event).
 export function buildAuditEvent(record: AuditRecord, source: AuditSource): AuditEventResource {
   const head = record.kind === 'rest' ? restHead(record) : authHead(record);
-  const event: AuditEventResource = {
-    resourceType: 'AuditEvent',
+  return {
+    action: head.action,
+    agent: record.kind === 'rest' ? restAgents(record, source) : authAgents(record),
+    entity: [transactionEntity(record.id), ...patientEntities(record.patients), ...(record.kind === 'rest' ? restEntities(record) : authEntities(record))],
     id: record.id,
-    meta: { versionId: '1', lastUpdated: record.recorded },
-    ...head,
-    recorded: record.recorded,
+    meta: { lastUpdated: record.recorded, versionId: '1' },
     outcome: outcomeCode(record.outcome.status),
     outcomeDesc: safeText(record.outcome.description ? `HTTP ${record.outcome.status}: ${record.outcome.description}` : `HTTP ${record.outcome.status}`),
-    agent: record.kind === 'rest' ? restAgents(record, source) : authAgents(record),
+    recorded: record.recorded,
+    resourceType: 'AuditEvent',
     source: {
+      observer: { display: 'Firekeeper', identifier: { system: URI_SYSTEM, value: source.baseUrl } },
       site: new URL(source.baseUrl).host,
-      observer: { identifier: { system: URI_SYSTEM, value: source.baseUrl }, display: 'Firekeeper' },
       type: [record.kind === 'rest' ? SOURCE_APPLICATION_SERVER : SOURCE_SECURITY_SERVER],
     },
-    entity: [transactionEntity(record.id), ...patientEntities(record.patients), ...(record.kind === 'rest' ? restEntities(record) : authEntities(record))],
+    ...(head.subtype ? { subtype: head.subtype } : {}),
+    type: head.type,
   };
-  return event;
 }
 
-function restHead(r: RestAuditRecord): Json {
-  if (!r.interaction) return { type: REST_TYPE, action: 'E' };
-  return { type: REST_TYPE, subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: r.interaction, display: r.interaction }], action: REST_ACTION[r.interaction] };
+type Action = 'C' | 'R' | 'U' | 'D' | 'E';
+interface Head { action: Action; subtype?: Coding[]; type: Coding }
+
+function restHead(r: RestAuditRecord): Head {
+  if (!r.interaction) return { action: 'E', type: REST_TYPE };
+  return { action: REST_ACTION[r.interaction], subtype: [{ code: r.interaction, display: r.interaction, system: 'http://hl7.org/fhir/restful-interaction' }], type: REST_TYPE };
 }
 
-function authHead(r: AuthAuditRecord): Json {
+function authHead(r: AuthAuditRecord): Head {
   const def = AUTH_EVENTS[r.event];
-  const subtype = [{ system: FIREKEEPER_SUBTYPE_SYSTEM, code: r.event, display: def.display }, ...(def.extra ? [def.extra] : [])];
-  return { type: def.type, subtype, action: def.action };
+  const subtype = [{ code: r.event, display: def.display, system: FIREKEEPER_SUBTYPE_SYSTEM }, ...(def.extra ? [def.extra] : [])];
+  return { action: def.action, subtype, type: def.type };
 }
 
 function restAgents(r: RestAuditRecord, source: AuditSource): Json[] {
@@ -184,10 +190,10 @@ function restAgents(r: RestAuditRecord, source: AuditSource): Json[] {
   const clientRole = r.interaction && DATA_TO_CLIENT.has(r.interaction) ? DESTINATION_ROLE : SOURCE_ROLE;
   const serverRole = clientRole === SOURCE_ROLE ? DESTINATION_ROLE : SOURCE_ROLE;
   const server = {
-    type: { coding: [serverRole] },
-    who: { identifier: { system: URI_SYSTEM, value: `${source.baseUrl}/fhir` }, display: 'Firekeeper FHIR server' },
-    requestor: false,
     network: { address: `${source.baseUrl}/fhir`, type: '5' }, // 5: URI
+    requestor: false,
+    type: { coding: [serverRole] },
+    who: { display: 'Firekeeper FHIR server', identifier: { system: URI_SYSTEM, value: `${source.baseUrl}/fhir` } },
   };
   return [...(user ? [user] : []), clientAgent(r.actor, clientRole, !user), server];
 }
@@ -202,53 +208,53 @@ function userAgent(a: AuditActor, role: Coding): Json | undefined {
   if (!a.fhirUser && !a.userId && !a.attemptedUsername) return undefined;
   const who = a.fhirUser ? { reference: a.fhirUser } : a.userId ? { identifier: { system: USER_ID_SYSTEM, value: a.userId } } : undefined;
   return {
-    type: { coding: [role] },
-    ...(who ? { who } : {}),
     ...(a.attemptedUsername ? { altId: safeText(a.attemptedUsername, 256) } : {}),
     ...(a.userName ? { name: safeText(a.userName, 256) } : {}),
-    requestor: true,
     ...(a.tokenId ? { policy: [`urn:ietf:params:oauth:jti:${a.tokenId}`] } : {}),
+    requestor: true,
+    type: { coding: [role] },
+    ...(who ? { who } : {}),
   };
 }
 
 /** The app, identified by its client_id, with the network address the request came from. */
 function clientAgent(a: AuditActor, role: Coding, requestor: boolean): Json {
   return {
+    ...(a.address ? { network: { address: safeText(a.address, 256), type: '2' } } : {}), // 2: IP address
+    ...(a.tokenId && requestor ? { policy: [`urn:ietf:params:oauth:jti:${a.tokenId}`] } : {}),
+    requestor,
     type: { coding: [role] },
     ...(a.clientId ? { who: { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(a.clientId, 256) } } } : {}),
-    requestor,
-    ...(a.tokenId && requestor ? { policy: [`urn:ietf:params:oauth:jti:${a.tokenId}`] } : {}),
-    ...(a.address ? { network: { address: safeText(a.address, 256), type: '2' } } : {}), // 2: IP address
   };
 }
 
 /** BALP entity[transaction]: the request id, as sent back in X-Request-Id. */
 function transactionEntity(id: string): Json {
-  return { what: { identifier: { type: { coding: [X_REQUEST_ID] }, value: id } }, type: X_REQUEST_ID };
+  return { type: X_REQUEST_ID, what: { identifier: { type: { coding: [X_REQUEST_ID] }, value: id } } };
 }
 
 function patientEntities(patients: readonly string[]): Json[] {
-  return [...new Set(patients)].map((p) => ({ what: { reference: p }, type: ENTITY_PERSON, role: ROLE_PATIENT }));
+  return [...new Set(patients)].map((p) => ({ role: ROLE_PATIENT, type: ENTITY_PERSON, what: { reference: p } }));
 }
 
 function restEntities(r: RestAuditRecord): Json[] {
   const out: Json[] = [];
-  if (r.target) out.push({ what: { reference: r.target }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_DOMAIN_RESOURCE });
+  if (r.target) out.push({ role: ROLE_DOMAIN_RESOURCE, type: ENTITY_SYSTEM_OBJECT, what: { reference: r.target } });
   // BALP Query: the raw query, base64, so that exactly what was asked (malformed or malicious) is kept.
-  if (r.query !== undefined) out.push({ type: ENTITY_SYSTEM_OBJECT, role: ROLE_QUERY, query: Buffer.from(r.query, 'utf8').toString('base64') });
+  if (r.query !== undefined) out.push({ query: Buffer.from(r.query, 'utf8').toString('base64'), role: ROLE_QUERY, type: ENTITY_SYSTEM_OBJECT });
   return out;
 }
 
 function authEntities(r: AuthAuditRecord): Json[] {
   const client = r.subjectClientId
-    ? [{ what: { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(r.subjectClientId, 256) } }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_SECURITY_RESOURCE }]
+    ? [{ role: ROLE_SECURITY_RESOURCE, type: ENTITY_SYSTEM_OBJECT, what: { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(r.subjectClientId, 256) } } }]
     : [];
   if (!r.jti && !r.scope) return client;
   return [...client, {
-    ...(r.jti ? { what: { identifier: { value: `urn:ietf:params:oauth:jti:${r.jti}` } } } : {}),
-    type: ENTITY_SYSTEM_OBJECT,
-    role: ROLE_SECURITY_RESOURCE,
     ...(r.scope ? { detail: [{ type: 'scope', valueString: safeText(r.scope, 4000) }] } : {}),
+    role: ROLE_SECURITY_RESOURCE,
+    type: ENTITY_SYSTEM_OBJECT,
+    ...(r.jti ? { what: { identifier: { value: `urn:ietf:params:oauth:jti:${r.jti}` } } } : {}),
   }];
 }
 

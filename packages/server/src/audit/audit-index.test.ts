@@ -6,38 +6,14 @@ import assert from 'node:assert/strict';
 import { extractIndexRows, type IndexRows } from '../fhir/index-extract.ts';
 import { COMPUTED_INDEX_KEYS } from '../fhir/search-parameters.ts';
 import { testDatabase } from '../test-support/database.ts';
-import { buildAuditEvent, type AuditRecord, type AuthEvent, type RestInteraction } from './audit-event.ts';
+import { auditRecordsOfEveryKind as records } from '../test-support/audit-records.ts';
+import { buildAuditEvent } from './audit-event.ts';
 import { auditIndexRows } from './audit-index.ts';
 
 const SOURCE = { baseUrl: 'http://127.0.0.1:8080' };
 
 function sorted(rows: IndexRows): Record<string, string[]> {
   return Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, (v as unknown[]).map((r) => JSON.stringify(r)).sort()]));
-}
-
-const actors = [
-  {},
-  { address: '::1' },
-  { userId: 'u-1', clientId: 'app', tokenId: 'j-1', address: '10.0.0.1' },
-  { userId: 'u-2', fhirUser: 'Practitioner/pr-1', userName: 'Dr. Émile Zola', clientId: 'app', address: '127.0.0.1' },
-  { fhirUser: 'Patient/p-7', clientId: 'portal', tokenId: 'j-2' },
-  { fhirUser: 'https://other.example/fhir/Patient/p-9', clientId: 'x' },
-  { attemptedUsername: '  Mallory  ', address: '192.0.2.1' },
-];
-
-function records(): AuditRecord[] {
-  const base = { id: '00000000-0000-4000-8000-000000000001', recorded: '2026-11-22T10:00:00.123Z' };
-  const out: AuditRecord[] = [];
-  const interactions: (RestInteraction | undefined)[] = ['read', 'vread', 'search-type', 'search-system', 'create', 'update', 'patch', 'delete', 'batch', 'operation', undefined];
-  const events: AuthEvent[] = ['token-issued', 'token-refreshed', 'token-introspected', 'token-revoked', 'login-success', 'login-failure', 'consent-granted', 'consent-revoked'];
-  actors.forEach((actor, i) => {
-    for (const interaction of interactions) {
-      out.push({ ...base, kind: 'rest', interaction, actor, outcome: { status: [200, 201, 401, 403, 404, 500][i % 6]!, description: 'Unknown resource type' },
-        patients: i % 2 ? ['Patient/p-1', 'Patient/p-2'] : [], target: i % 3 ? 'Observation/o-1/_history/3' : undefined, query: i % 2 ? 'patient=p-1' : undefined });
-    }
-    for (const event of events) out.push({ ...base, kind: 'auth', event, actor, outcome: { status: 200 }, patients: i % 2 ? ['Patient/p-3'] : [], scope: 'launch patient/*.rs', jti: i % 2 ? 'j-3' : undefined });
-  });
-  return out;
 }
 
 describe('auditIndexRows', () => {
