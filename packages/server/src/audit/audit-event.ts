@@ -147,8 +147,8 @@ export interface AuditSource {
   baseUrl: string;
 }
 
-// Every object below lists its keys in sorted (RFC 8785) order, so that canonicalJson serialises an event with one
-// JSON.stringify instead of copying it first (audit-chain.test.ts checks each kind of event).
+// Every object below lists its keys in sorted (RFC 8785) order, so that an event's plain JSON.stringify is its
+// canonical JSON, which audit-log.ts hashes and stores without copying it (audit-chain.test.ts checks each kind).
 export function buildAuditEvent(record: AuditRecord, source: AuditSource): AuditEventResource {
   const head = record.kind === 'rest' ? restHead(record) : authHead(record);
   return {

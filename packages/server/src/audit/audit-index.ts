@@ -11,52 +11,44 @@ import type { AuditEventResource } from './audit-event.ts';
 
 type Who = { reference?: string; identifier?: { system?: string; value?: string; type?: unknown } };
 type Shape = { agent?: { who?: Who }[]; entity?: { what?: Who }[] };
+type TokenRow = IndexRows['token'][number];
+type ReferenceRow = IndexRows['reference'][number];
 
-class Rows<T extends object> {
-  readonly rows: T[] = [];
-  readonly #seen = new Set<string>();
-  add(row: T): void {
-    const key = Object.values(row).join('\u0000');
-    if (this.#seen.has(key)) return;
-    this.#seen.add(key);
-    this.rows.push(row);
-  }
+const AGENT = 'AuditEvent.agent';
+const ENTITY = 'AuditEvent.entity';
+const PATIENT = 'AuditEvent.patient';
+
+// An event has a handful of rows: a linear search dedupes them with no allocation.
+function addToken(rows: TokenRow[], row: TokenRow): void {
+  if (!rows.some((r) => r.p === row.p && r.system === row.system && r.code === row.code)) rows.push(row);
 }
 
-const P = (code: string) => `AuditEvent.${code}`;
+function addReference(rows: ReferenceRow[], row: ReferenceRow): void {
+  if (!rows.some((r) => r.p === row.p && r.targetType === row.targetType && r.targetId === row.targetId && r.url === row.url)) rows.push(row);
+}
 
 export function auditIndexRows(event: AuditEventResource): IndexRows {
   const e = event as unknown as Shape;
-  const token = new Rows<IndexRows['token'][number]>();
-  const reference = new Rows<IndexRows['reference'][number]>();
-  const compartments = new Set<string>();
+  const token: TokenRow[] = [];
+  const reference: ReferenceRow[] = [];
+  const compartments: string[] = [];
   // `agent` and `entity` also index a logical reference's identifier, for `:identifier` (the app:
   // urn:firekeeper:client-id|…), except the X-Request-Id one and the server's own (search-parameters.ts);
   // `patient` has a resolve() filter.
   const ref = (p: string, who: Who | undefined) => {
     const id = who?.identifier;
-    if (id?.value && indexesReferenceIdentifier(P(p), id)) {
-      token.add({ p: P(p), system: id.system || null, code: id.value, text: null });
-    }
+    if (id?.value && indexesReferenceIdentifier(p, id)) addToken(token, { p, system: id.system || null, code: id.value, text: null });
     const value = who?.reference;
     const r = value ? parseReference(value) : null;
     if (!r) return;
-    reference.add({ p: P(p), ...r });
+    addReference(reference, { p, ...r });
     if (r.targetType !== 'Patient') return;
-    reference.add({ p: P('patient'), ...r });
-    if (r.url === null) compartments.add(`Patient/${r.targetId}`); // the Patient CompartmentDefinition: AuditEvent.patient
+    addReference(reference, { p: PATIENT, ...r });
+    // The Patient CompartmentDefinition: AuditEvent.patient
+    if (r.url === null && !compartments.includes(`Patient/${r.targetId}`)) compartments.push(`Patient/${r.targetId}`);
   };
 
-  for (const a of e.agent ?? []) ref('agent', a.who);
-  for (const en of e.entity ?? []) ref('entity', en.what);
-  return {
-    token: token.rows,
-    string: [],
-    reference: reference.rows,
-    date: [],
-    number: [],
-    quantity: [],
-    uri: [],
-    compartments: [...compartments],
-  };
+  for (const a of e.agent ?? []) ref(AGENT, a.who);
+  for (const en of e.entity ?? []) ref(ENTITY, en.what);
+  return { token, string: [], reference, date: [], number: [], quantity: [], uri: [], compartments };
 }
