@@ -10,6 +10,7 @@ import { registerClient } from '../auth/clients/client-store.ts';
 import { createUser } from '../auth/users/user-store.ts';
 import { SANDBOX_ADMIN_TOKEN } from '../config.ts';
 import { verifyAuditTrail } from './audit-verify.ts';
+import { whileAuditRefuses } from '../test-support/audit-outage.ts';
 
 type Json = any; // asserted field by field
 
@@ -108,6 +109,49 @@ describe('authorization events are audited', () => {
       assert.equal(all.includes(secret), false, 'no credential in the trail');
     }
     assert.equal((await verifyAuditTrail(t.db)).ok, true);
+  });
+
+  it('nothing takes effect or answers unrecorded: with the audit store down, no sign-in, consent, introspection or revocation', async () => {
+    const key = await newClientKey('ES384');
+    const backend = (await registerClient(t.db, { name: 'Reports', type: 'backend-service', jwks: { keys: [key.publicJwk] }, scopes: ['system/Patient.rs'], grantTypes: ['client_credentials'] })).client.clientId;
+    const body = await clientCredentialsForm({ clientId: backend, tokenUrl: `${TEST_BASE_URL}/auth/token`, key, scope: 'system/Patient.rs' });
+    const { access_token: accessToken } = (await t.request('POST', '/auth/token', body.toString(), { 'content-type': 'application/x-www-form-urlencoded', authorization: undefined })).json;
+    const authorize = new URLSearchParams({
+      response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'launch/patient patient/*.rs', state: 's', aud: FHIR_BASE,
+      code_challenge: pkcePair().challenge, code_challenge_method: 'S256', prompt: 'consent',
+    });
+    const signedOut = new TestBrowser(t.app, APP);
+    const login = await signedOut.go('GET', `/auth/authorize?${authorize}`);
+    const signedIn = new TestBrowser(t.app, APP);
+    const consent = await signedIn.submit(await signedIn.go('GET', `/auth/authorize?${authorize}`), { username: 'ada', password: PASSWORD });
+    assert.match(consent.html, /Allow/);
+    const stored = () => t.db.query(`SELECT (SELECT count(*) FROM grants WHERE client_id = $1)::int AS grants,
+      (SELECT count(*) FROM approvals WHERE client_id = $1)::int AS approvals, (SELECT count(*) FROM sessions)::int AS sessions`, [clientId]);
+    const before = await stored();
+    const start = await head();
+    const cookiesBefore = [...signedOut.cookies];
+    const serverError = { error: 'server_error', error_description: 'internal error' };
+
+    await whileAuditRefuses(t.db, async () => {
+      const signIn = await signedOut.submit(login, { username: 'ada', password: PASSWORD });
+      assert.equal(signIn.status, 500);
+      assert.deepEqual([...signedOut.cookies], cookiesBefore, 'no session was started');
+      const approved = await signedIn.submit(consent, { decision: 'allow', scope: scopeCheckboxes(consent.html).filter((c) => c.checked).map((c) => c.value) });
+      assert.equal(approved.status, 500);
+      assert.doesNotMatch(approved.url, /code=/, 'no authorization code was issued');
+      const introspected = await post('/auth/introspect', { token: accessToken }, { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` });
+      assert.equal(introspected.status, 500);
+      assert.deepEqual(introspected.json, serverError, 'nothing about the token');
+      const revoked = await post('/auth/revoke', { token: 'made-up', client_id: clientId });
+      assert.equal(revoked.status, 500);
+      assert.deepEqual(revoked.json, serverError);
+    });
+
+    assert.deepEqual(await eventsSince(start), [], 'nothing was recorded');
+    assert.deepEqual(await stored(), before, 'no session, approval or grant was stored');
+    const retried = await signedOut.submit(login, { username: 'ada', password: PASSWORD });
+    assert.match(retried.html, /Allow/, 'signing in works again');
+    assert.equal((await post('/auth/introspect', { token: accessToken }, { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` })).json.active, true);
   });
 
   it('refused token requests are audited with the OAuth error; backend service tokens too', async () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { testApp, type TestApp, type TestResponse } from '../test-support/app.ts';
 import { verifyAuditTrail } from './audit-verify.ts';
 import { createUser } from '../auth/users/user-store.ts';
+import { whileAuditRefuses } from '../test-support/audit-outage.ts';
 
 type Json = any; // asserted field by field
 
@@ -131,18 +132,13 @@ describe('FHIR interactions are audited before the response leaves', () => {
   });
 
   it('when the record cannot be committed, the client gets a bare 500 and none of the data', async () => {
-    await t.db.query(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`);
-    await t.db.query(`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_chain FOR EACH ROW EXECUTE FUNCTION refuse_audit()`);
-    try {
+    await whileAuditRefuses(t.db, async () => {
       const res = await t.request('GET', `/fhir/Patient/${patientId}`);
       assert.equal(res.status, 500);
       assert.deepEqual(res.json, { resourceType: 'OperationOutcome', issue: [{ severity: 'fatal', code: 'exception', diagnostics: 'Internal server error' }] });
       assert.equal(res.headers.etag, undefined);
-      assert.doesNotMatch(res.text, /Audited|disk full/);
-    } finally {
-      await t.db.query('DROP TRIGGER refuse_audit ON audit_chain');
-      await t.db.query('DROP FUNCTION refuse_audit()');
-    }
+      assert.doesNotMatch(res.text, /Audited|audit store is down/);
+    });
     assert.equal((await t.request('GET', `/fhir/Patient/${patientId}`)).status, 200, 'audit works again');
   });
 });

@@ -8,6 +8,7 @@ import { testApp, TEST_BASE_URL, FHIR_BASE, type TestApp } from '../test-support
 import { clientAssertion, newClientKey, type ClientKey } from '../test-support/backend-client.ts';
 import { registerClient, setClientStatus, updateClient } from './clients/client-store.ts';
 import { jtiBatchStats } from './client-assertion.ts';
+import { whileAuditRefuses } from '../test-support/audit-outage.ts';
 
 const TOKEN_URL = `${TEST_BASE_URL}/auth/token`;
 let t: TestApp;
@@ -96,16 +97,11 @@ describe('client_credentials with private_key_jwt', () => {
   it('a token whose AuditEvent cannot be committed is not sent, and its assertion was not used up', async () => {
     assert.equal((await token({ client_assertion: await assertion() })).status, 200); // the client is cached now
     const a = await assertion();
-    await t.db.query(`CREATE FUNCTION refuse_links() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit store is down'; END $$`);
-    await t.db.query('CREATE TRIGGER refuse_links BEFORE INSERT ON audit_chain FOR EACH ROW EXECUTE FUNCTION refuse_links()');
-    try {
+    await whileAuditRefuses(t.db, async () => {
       const res = await token({ client_assertion: a });
       assert.equal(res.status, 500);
       assert.deepEqual(res.json, { error: 'server_error', error_description: 'internal error' });
-    } finally {
-      await t.db.query('DROP TRIGGER refuse_links ON audit_chain');
-      await t.db.query('DROP FUNCTION refuse_links()');
-    }
+    });
     assert.equal((await token({ client_assertion: a })).status, 200, 'nothing was issued, so the assertion is still unused');
   });
 
