@@ -41,7 +41,7 @@ export class JtiNotRecorded extends Error {
 type AppendResult = JtiNotRecorded['outcome'] | undefined;
 
 /** The last link of the chain: its number and hash. */
-export interface ChainHead {
+interface ChainHead {
   seq: bigint;
   hash: string;
 }
@@ -133,7 +133,7 @@ export class AuditLog {
 }
 
 /** The chain's last committed link (the genesis hash at number 0 for an empty chain). */
-export async function readChainHead(q: Queryable): Promise<ChainHead> {
+async function readChainHead(q: Queryable): Promise<ChainHead> {
   const [row] = await q.query<{ seq: string; hash: string }>('SELECT c.seq::text AS seq, c.hash FROM audit_chain c ORDER BY c.seq DESC LIMIT 1');
   return row ? { seq: BigInt(row.seq), hash: row.hash } : { seq: 0n, hash: GENESIS_HASH };
 }
@@ -143,7 +143,7 @@ export async function readChainHead(q: Queryable): Promise<ChainHead> {
  * a unique violation of `audit_chain_pkey` when `head` is no longer the chain's last link, and with SQLSTATE FKJ01
  * when a jti of the events is not recorded (then nothing is written).
  */
-export async function appendAuditEvents(q: Queryable, events: readonly PreparedEvent[], head: ChainHead): Promise<ChainHead> {
+async function appendAuditEvents(q: Queryable, events: readonly PreparedEvent[], head: ChainHead): Promise<ChainHead> {
   const hashes: string[] = [];
   let previous = head.hash;
   for (const e of events) {

@@ -81,7 +81,7 @@ function keyText(k: OrderKey): Sql {
 }
 
 /** `… AS k0, …`: the key values of each row, for building cursors. */
-export function selectKeys(keys: readonly OrderKey[]): Sql {
+function selectKeys(keys: readonly OrderKey[]): Sql {
   return join(
     keys.map((k, i) => sql`${keyText(k)} AS ${raw(`k${i}`)}`),
     ', ',
