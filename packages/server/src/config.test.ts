@@ -1,6 +1,7 @@
 // Configuration is validated once at start-up and fails naming the setting.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig, SANDBOX_ADMIN_TOKEN } from './config.ts';
 
 describe('loadConfig', () => {
@@ -39,6 +40,15 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ port: '80a' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'port');
     assert.throws(() => loadConfig({ mode: 'demo' }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'mode');
     assert.throws(() => loadConfig({ bodyLimit: 10 }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'bodyLimit');
+  });
+
+  it('sizes the PostgreSQL pool from the flag, then FIREKEEPER_DB_POOL_SIZE, then twice the cores (at least 4)', () => {
+    assert.equal(loadConfig({}, {}).databasePoolSize, Math.max(4, 2 * availableParallelism()));
+    assert.equal(loadConfig({}, { FIREKEEPER_DB_POOL_SIZE: '6' }).databasePoolSize, 6);
+    assert.equal(loadConfig({ dbPoolSize: '3' }, { FIREKEEPER_DB_POOL_SIZE: '6' }).databasePoolSize, 3);
+    for (const bad of ['0', '-1', '2.5', 'ten', '']) {
+      assert.throws(() => loadConfig({ dbPoolSize: bad }, {}), (e: unknown) => e instanceof ConfigError && e.path === 'dbPoolSize', bad);
+    }
   });
 
   describe('admin token', () => {

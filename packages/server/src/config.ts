@@ -1,6 +1,7 @@
 // One validated configuration object, built once at start-up from flags and environment
 // and passed down explicitly (docs/architecture: "Configuration").
 import { resolve } from 'node:path';
+import { DEFAULT_POOL_SIZE } from './store/database.ts';
 
 export interface Config {
   /** Public base URL, without a trailing slash; the FHIR base is `${baseUrl}/fhir`. */
@@ -9,6 +10,8 @@ export interface Config {
   port: number;
   /** `postgres://…` for a PostgreSQL server, otherwise a folder for the embedded PGlite database. */
   databaseUrl: string;
+  /** Connections to a PostgreSQL server (unused by the embedded database). */
+  databasePoolSize: number;
   mode: 'sandbox' | 'production';
   /** Largest accepted request body, in bytes (larger bodies get 413). */
   bodyLimit: number;
@@ -40,6 +43,7 @@ export interface ConfigInput {
   host?: string;
   port?: string | number;
   database?: string;
+  dbPoolSize?: string | number;
   mode?: string;
   bodyLimit?: string | number;
   logLevel?: string;
@@ -79,6 +83,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     host,
     port,
     databaseUrl: /^postgres(ql)?:\/\//.test(database) || database === 'memory://' ? database : resolve(database),
+    databasePoolSize: toInt('dbPoolSize', flags.dbPoolSize ?? env.FIREKEEPER_DB_POOL_SIZE ?? DEFAULT_POOL_SIZE, 1, 1000),
     mode,
     bodyLimit: toInt('bodyLimit', flags.bodyLimit ?? env.FIREKEEPER_BODY_LIMIT ?? 16 * 1024 * 1024, 1024, 1024 ** 3),
     logLevel: logLevel as Config['logLevel'],

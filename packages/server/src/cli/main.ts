@@ -39,6 +39,7 @@ commands:
 
 options:
   --database URL|DIR   postgres://… or a folder for the embedded database (env DATABASE_URL; default .firekeeper/data)
+  --db-pool-size N     connections to PostgreSQL (env FIREKEEPER_DB_POOL_SIZE; default twice the cores, at least 4)
   --base-url URL       public base URL (env FIREKEEPER_BASE_URL)
   --host H --port P    where to listen (env FIREKEEPER_HOST, PORT; default 127.0.0.1:8080)
   --mode sandbox|production
@@ -56,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
-      database: { type: 'string' }, 'base-url': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
+      database: { type: 'string' }, 'db-pool-size': { type: 'string' }, 'base-url': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       mode: { type: 'string' }, patients: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       'log-level': { type: 'string' }, overlap: { type: 'string' }, lifetime: { type: 'string' },
       ...CLIENTS_OPTIONS,
@@ -69,11 +70,11 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(command === 'clients' ? `${CLIENTS_USAGE}\n` : USAGE);
     return;
   }
-  const config = loadConfig({ database: values.database, baseUrl: values['base-url'], host: values.host, port: values.port, mode: values.mode, logLevel: values['log-level'],
+  const config = loadConfig({ database: values.database, dbPoolSize: values['db-pool-size'], baseUrl: values['base-url'], host: values.host, port: values.port, mode: values.mode, logLevel: values['log-level'],
     tlsCert: values['tls-cert'], tlsKey: values['tls-key'], insecureHttp: values['insecure-http'], trustProxy: values['trust-proxy'],
     adminToken: values['admin-token'],
   });
-  const db = await openDatabase({ url: config.databaseUrl });
+  const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   await migrate(db);
   switch (command) {
     case 'migrate':

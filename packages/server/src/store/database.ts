@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 export interface Queryable {
   /** Runs one statement with bound parameters and returns its rows. */
@@ -21,8 +22,16 @@ export interface DatabaseOptions {
   url: string;
   /** PostgreSQL schema to use (created if missing); tests use one per file. */
   schema?: string;
+  /** Connections to a PostgreSQL server (default DEFAULT_POOL_SIZE); PGlite has one. */
   poolSize?: number;
 }
+
+/**
+ * Twice this machine's cores, at least 4: PostgreSQL does its work in one process per connection, and more busy
+ * connections than it has cores for only make them take turns. With 10 on a 2-core machine, a patient's search took
+ * 1.9–2.1 ms of PostgreSQL CPU against 1.3 with 4 (docs/benchmarks.md, 2026-12-05, 23:00 UTC).
+ */
+export const DEFAULT_POOL_SIZE = Math.max(4, 2 * availableParallelism());
 
 /** A unique_violation (SQLSTATE 23505) of the named constraint, from either engine (both report `code` and `constraint`). */
 export function isUniqueViolation(err: unknown, constraint: string): boolean {
@@ -68,7 +77,7 @@ async function openPostgres(opts: DatabaseOptions): Promise<Database> {
   // Dates and numerics stay strings: the server serves stored JSON text and never re-parses timestamps.
   const pool = new pg.Pool({
     connectionString: opts.url,
-    max: opts.poolSize ?? 10,
+    max: opts.poolSize ?? DEFAULT_POOL_SIZE,
     options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
     types: { getTypeParser: (oid: number, format?: string) => (RAW_OIDS.has(oid) ? raw : pg.types.getTypeParser(oid, format as never)) } as never,
   });
