@@ -29,7 +29,7 @@ export interface DatabaseOptions {
 /**
  * Twice this machine's cores, at least 4: PostgreSQL does its work in one process per connection, and more busy
  * connections than it has cores for only make them take turns. With 10 on a 2-core machine, a patient's search took
- * 1.9–2.1 ms of PostgreSQL CPU against 1.3 with 4 (docs/benchmarks.md, 2026-12-05, 23:00 UTC).
+ * 2.0 ms of PostgreSQL CPU against 1.6 with 4, on average over eight runs each (docs/benchmarks.md, 2026-12-05, 22:41 UTC).
  */
 export const DEFAULT_POOL_SIZE = Math.max(4, 2 * availableParallelism());
 
