@@ -1,12 +1,13 @@
 // The embedded database's folder belongs to one process at a time: a second opener is refused with a clear error
 // (two PGlite processes on one folder would corrupt it, and neither would see the other's writes); closing releases
-// it; a lock left by a process that was killed is taken over.
+// it; a lock left by a process that was killed is taken over. A PostgreSQL pool opens no more connections than its size.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseInUseError, openDatabase } from './database.ts';
+import { DatabaseInUseError, DEFAULT_POOL_SIZE, openDatabase } from './database.ts';
+import { TEST_DATABASE_URL, TEST_ENGINE } from '../test-support/database.ts';
 
 describe('the embedded database folder lock', () => {
   it('refuses a second opener while the first has it open, and lets one in after close', async () => {
@@ -29,5 +30,24 @@ describe('the embedded database folder lock', () => {
     writeFileSync(join(folder, 'firekeeper.lock'), '2147483646\n'); // no such process
     const db = await openDatabase({ url: folder });
     await db.close();
+  });
+});
+
+describe('the PostgreSQL pool', { skip: TEST_ENGINE !== 'postgres' && 'PostgreSQL only (FIREKEEPER_TEST_ENGINE=postgres)' }, () => {
+  /** The distinct server processes that `n` concurrent, overlapping queries ran on. */
+  async function backendsUsed(poolSize: number | undefined, n: number): Promise<number> {
+    const db = await openDatabase({ url: TEST_DATABASE_URL, ...(poolSize ? { poolSize } : {}) });
+    try {
+      const rows = await Promise.all(Array.from({ length: n }, () => db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)')));
+      return new Set(rows.map(([r]) => r!.pid)).size;
+    } finally {
+      await db.close();
+    }
+  }
+
+  it('opens at most poolSize connections, and DEFAULT_POOL_SIZE (twice the cores, at least 4) by default', async () => {
+    assert.equal(await backendsUsed(2, 6), 2);
+    assert.equal(DEFAULT_POOL_SIZE, Math.max(4, 2 * availableParallelism()));
+    assert.equal(await backendsUsed(undefined, DEFAULT_POOL_SIZE + 3), DEFAULT_POOL_SIZE);
   });
 });
