@@ -1,12 +1,13 @@
 // Access tokens: short-lived ES256 JWTs (RFC 9068 shape) that the FHIR server verifies locally against the
 // server's own keys, carrying the SMART launch context so no database round trip is needed per request.
 //
-// Signed with node:crypto's synchronous `sign`, not jose's SignJWT: jose signs through WebCrypto, and every WebCrypto
-// call in Node is a job handed to libuv's thread pool and back, which on a 2-core machine cost the token endpoint
-// more main-thread time than the signature itself (an ES256 signature is about 30 µs). The JWS is the RFC 7515 §7.1
-// compact serialisation of two JSON texts; the signature is OpenSSL's, in the r||s form RFC 7518 §3.4 requires.
+// Signed with node:crypto's `sign` on the thread pool (./pooled-crypto.ts), not jose's SignJWT: jose signs through
+// WebCrypto, whose hand-off to the thread pool and back cost the token endpoint more main-thread time than the
+// signature itself. The JWS is the RFC 7515 §7.1 compact serialisation of two JSON texts; the signature is OpenSSL's,
+// in the r||s form RFC 7518 §3.4 requires.
 // Everything that reads these tokens (the FHIR server, introspection, tests) verifies them with jose.
-import { randomUUID, sign } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { signPooled } from './pooled-crypto.ts';
 import type { KeyRing } from './key-ring.ts';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'; // RFC 9068 §2.1
@@ -55,7 +56,7 @@ export async function issueAccessToken(keys: KeyRing, c: AccessTokenClaims, now 
     iss: c.issuer, aud: c.audience, sub: c.subject, jti, iat, exp: iat + c.lifetimeSeconds,
   };
   const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
-  const signature = sign('sha256', Buffer.from(signingInput), { key: keyObject, dsaEncoding: 'ieee-p1363' }); // ES256: P-256 + SHA-256
+  const signature = await signPooled('sha256', Buffer.from(signingInput), { key: keyObject, dsaEncoding: 'ieee-p1363' }); // ES256: P-256 + SHA-256
   const token = `${signingInput}.${signature.toString('base64url')}`;
   return { token, jti, expiresIn: c.lifetimeSeconds, expiresAt: new Date((iat + c.lifetimeSeconds) * 1000) };
 }

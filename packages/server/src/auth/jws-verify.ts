@@ -1,14 +1,15 @@
 // Signature verification of a client assertion (a compact JWS, RFC 7515 §7.1) against a client's registered JWK Set.
 //
-// RS256, RS384 and ES256 signatures are checked with node:crypto's synchronous `verify` (20–40 µs), not through
-// jose: jose 6 verifies through WebCrypto, and in Node every WebCrypto call is a job handed to libuv's thread pool
-// and back, which cost the token endpoint about 0.15 ms of main-thread time per token on 2 cores (docs/benchmarks.md,
-// 2026-12-05). ES384 stays on jose: a P-384 verification takes about 0.7 ms, too long to hold the event loop, and
-// is better off on the thread pool. A key set fetched from a `jwks_uri` also stays on jose (its remote key set
-// refetches on an unknown `kid`). Either way the JWS is checked the same way: its `alg` is one of the accepted
-// ones, no `crit` extension (RFC 7515 §4.1.11: none is understood here), and a key that fits the `alg`.
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+// RS256, RS384 and ES256 signatures are checked with node:crypto's `verify` on the thread pool (./pooled-crypto.ts),
+// not through jose: jose 6 verifies through WebCrypto, whose hand-off to libuv's thread pool and back cost the token
+// endpoint about 0.15 ms of main-thread time per token on 2 cores (docs/benchmarks.md, 2026-12-05). ES384 stays on
+// jose (a P-384 verification takes about 0.7 ms, so the hand-off matters less), and so does a key set fetched from a
+// `jwks_uri` (its remote key set refetches on an unknown `kid`). Either way the JWS is checked the same way: its `alg`
+// is one of the accepted ones, no `crit` extension (RFC 7515 §4.1.11: none is understood here), and a key that fits
+// the `alg`.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { compactVerify, errors, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
+import { verifyPooled } from './pooled-crypto.ts';
 
 /** A registered public key, imported once. */
 export interface PreparedKey {
@@ -71,18 +72,17 @@ export async function verifyJwsSignature(jws: string, header: ProtectedHeaderPar
   if (!BASE64URL.test(encoded)) throw new JwsRefused('the signature is not base64url');
   const data = Buffer.from(jws.slice(0, dot));
   const signature = Buffer.from(encoded, 'base64url');
-  return keys.prepared.some((k) => fits(k, alg, header.kid, sync) && verifies(sync, data, k.key, signature));
+  for (const k of keys.prepared) {
+    if (fits(k, alg, header.kid, sync) && (await verifies(sync, data, k.key, signature))) return true;
+  }
+  return false;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-function verifies(alg: { hash: string; kty: string }, data: Buffer, key: KeyObject, signature: Buffer): boolean {
-  try {
-    // RFC 7518 §3.4: an ECDSA signature is r || s (IEEE P1363), not DER.
-    return alg.kty === 'EC' ? verify(alg.hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature) : verify(alg.hash, data, key, signature);
-  } catch {
-    return false; // e.g. a signature of the wrong length
-  }
+function verifies(alg: { hash: string; kty: string }, data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+  // RFC 7518 §3.4: an ECDSA signature is r || s (IEEE P1363), not DER.
+  return verifyPooled(alg.hash, data, alg.kty === 'EC' ? { key, dsaEncoding: 'ieee-p1363' } : key, signature);
 }
 
 /** A key may verify the JWS: same `kid` when the header names one, the algorithm's key type and curve, a signing key. */
