@@ -8,6 +8,8 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 export interface CpuSnapshot {
   at: number;
   server: number;
+  /** The server's main (JavaScript) thread: ns on a core and ns runnable but waiting for one. */
+  serverThread?: { running: number; waiting: number };
   postgres: Map<number, number>;
   self: number;
   machineBusy: number;
@@ -19,6 +21,12 @@ export interface CpuSplit {
   postgresMsPerRequest: number;
   loadGeneratorMsPerRequest: number;
   otherCoresBusy: number;
+  /**
+   * The share of the measurement the server's main thread spent on a core, and runnable but waiting for one
+   * (`/proc/<pid>/task/<pid>/schedstat`). Together near 1: the one JavaScript thread sets the pace, whatever the
+   * machine's idle time says.
+   */
+  serverThread?: { running: number; waiting: number };
 }
 
 function procTicks(pid: number | string): number | undefined {
@@ -28,6 +36,15 @@ function procTicks(pid: number | string): number | undefined {
     return Number(fields[11]) + Number(fields[12]); // utime + stime
   } catch {
     return undefined;
+  }
+}
+
+function threadSchedule(pid: number): CpuSnapshot['serverThread'] {
+  try {
+    const [running, waiting] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return running === undefined || waiting === undefined ? undefined : { running, waiting };
+  } catch {
+    return undefined; // no schedstats in this kernel
   }
 }
 
@@ -69,6 +86,7 @@ export function snapshot(serverPid: number | undefined, pgPids: readonly number[
   return {
     at: Date.now(),
     server: serverPid === undefined ? 0 : (procTicks(serverPid) ?? 0) * TICK_MS,
+    serverThread: serverPid === undefined ? undefined : threadSchedule(serverPid),
     postgres: postgresTicks(pgPids),
     self: (u.user + u.system) / 1000,
     machineBusy: machineBusyTicks() * TICK_MS,
@@ -83,7 +101,12 @@ export function split(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined, re
   const self = b.self - a.self;
   const other = Math.max(0, b.machineBusy - a.machineBusy - server - pg - self);
   const round = (v: number) => Math.round(v * 1000) / 1000;
+  const wallNs = (b.at - a.at) * 1e6;
+  const share = (x: number, y: number) => Math.round(((y - x) / wallNs) * 100) / 100;
   return {
+    ...(a.serverThread && b.serverThread
+      ? { serverThread: { running: share(a.serverThread.running, b.serverThread.running), waiting: share(a.serverThread.waiting, b.serverThread.waiting) } }
+      : {}),
     serverMsPerRequest: round(server / requests),
     postgresMsPerRequest: round(pg / requests),
     loadGeneratorMsPerRequest: round(self / requests),

@@ -91,10 +91,11 @@ export function formatResults(rows: Row[]): string {
 export function formatCpu(rows: Row[]): string {
   const fmt = (v: number | undefined, d = 3) => (v === undefined ? '–' : v.toFixed(d));
   return table(
-    ['scenario', 'server ms/req', 'postgres ms/req', 'load gen ms/req', 'other procs before (cores)', 'other procs during (cores)'],
+    ['scenario', 'server ms/req', 'postgres ms/req', 'load gen ms/req', 'server main thread: running / waiting', 'other procs before (cores)', 'other procs during (cores)'],
     rows.map((r) => {
       const c = r.measurement?.cpu;
-      return [r.scenario, fmt(c?.serverMsPerRequest), fmt(c?.postgresMsPerRequest), fmt(c?.loadGeneratorMsPerRequest), fmt(r.backgroundCores, 2), fmt(c?.otherCoresBusy, 2)];
+      const thread = c?.serverThread ? `${fmt(c.serverThread.running, 2)} / ${fmt(c.serverThread.waiting, 2)}` : '–';
+      return [r.scenario, fmt(c?.serverMsPerRequest), fmt(c?.postgresMsPerRequest), fmt(c?.loadGeneratorMsPerRequest), thread, fmt(r.backgroundCores, 2), fmt(c?.otherCoresBusy, 2)];
     }),
   );
 }

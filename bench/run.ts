@@ -140,7 +140,7 @@ async function runScenario(base: string, scenario: Scenario, { label, server, pa
   if (!m.ok) row.failure = `${m.non2xx} non-2xx responses ${JSON.stringify(m.statusCodes)}, ${m.errors} connection errors (${m.timeouts} timeouts)`;
   const afterRun = scenario.afterRun?.();
   if (afterRun) row.failure = row.failure ? `${afterRun}; ${row.failure}` : afterRun;
-  const cpu = m.cpu ? ` | CPU ms/request: server ${m.cpu.serverMsPerRequest}, postgres ${m.cpu.postgresMsPerRequest}, load generator ${m.cpu.loadGeneratorMsPerRequest}; other processes ${m.cpu.otherCoresBusy} cores` : '';
+  const cpu = m.cpu ? ` | CPU ms/request: server ${m.cpu.serverMsPerRequest}, postgres ${m.cpu.postgresMsPerRequest}, load generator ${m.cpu.loadGeneratorMsPerRequest}; other processes ${m.cpu.otherCoresBusy} cores${m.cpu.serverThread ? `; server main thread running ${m.cpu.serverThread.running}, waiting for a core ${m.cpu.serverThread.waiting}` : ''}` : '';
   console.log(`[${label}] ${m.rps} req/s, p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms${cpu}${row.failure ? ` — FAILED: ${row.failure}` : ''}`);
   return row;
 }
