@@ -149,113 +149,156 @@ export interface AuditSource {
 
 // Every object below lists its keys in sorted (RFC 8785) order, so that an event's plain JSON.stringify is its
 // canonical JSON, which audit-log.ts hashes and stores without copying it (audit-chain.test.ts checks each kind).
+// Optional members are assigned in that order rather than spread in (`...(x ? { k } : {})`): an event is built on
+// every audited request, and the spreads made building it cost twice as much as serialising it (2026-12-06).
 export function buildAuditEvent(record: AuditRecord, source: AuditSource): AuditEventResource {
+  const parts = sourceParts(source);
   const head = record.kind === 'rest' ? restHead(record) : authHead(record);
-  return {
+  const entity = [transactionEntity(record.id)];
+  addPatientEntities(entity, record.patients);
+  if (record.kind === 'rest') addRestEntities(entity, record);
+  else addAuthEntities(entity, record);
+  const event: AuditEventResource = {
     action: head.action,
-    agent: record.kind === 'rest' ? restAgents(record, source) : authAgents(record),
-    entity: [transactionEntity(record.id), ...patientEntities(record.patients), ...(record.kind === 'rest' ? restEntities(record) : authEntities(record))],
+    agent: record.kind === 'rest' ? restAgents(record, parts) : authAgents(record),
+    entity,
     id: record.id,
     meta: { lastUpdated: record.recorded, versionId: '1' },
     outcome: outcomeCode(record.outcome.status),
     outcomeDesc: safeText(record.outcome.description ? `HTTP ${record.outcome.status}: ${record.outcome.description}` : `HTTP ${record.outcome.status}`),
     recorded: record.recorded,
     resourceType: 'AuditEvent',
-    source: {
-      observer: { display: 'Firekeeper', identifier: { system: URI_SYSTEM, value: source.baseUrl } },
-      site: new URL(source.baseUrl).host,
-      type: [record.kind === 'rest' ? SOURCE_APPLICATION_SERVER : SOURCE_SECURITY_SERVER],
-    },
-    ...(head.subtype ? { subtype: head.subtype } : {}),
-    type: head.type,
+    source: record.kind === 'rest' ? parts.restSource : parts.authSource,
   };
+  if (head.subtype) event.subtype = head.subtype;
+  event.type = head.type;
+  return event;
+}
+
+/** The members of an event that depend only on the server: made once per source, shared (frozen) by its events. */
+interface SourceParts {
+  restSource: Json;
+  authSource: Json;
+  /** The FHIR server as an agent, by its role (the client's opposite). */
+  serverAs: Map<Coding, Json>;
+}
+
+const SOURCE_PARTS = new WeakMap<AuditSource, SourceParts>();
+
+function sourceParts(source: AuditSource): SourceParts {
+  let parts = SOURCE_PARTS.get(source);
+  if (parts) return parts;
+  const observer = { display: 'Firekeeper', identifier: { system: URI_SYSTEM, value: source.baseUrl } };
+  const site = new URL(source.baseUrl).host;
+  const fhirBase = `${source.baseUrl}/fhir`;
+  const server = (role: Coding): Json => ({
+    network: { address: fhirBase, type: '5' }, // 5: URI
+    requestor: false,
+    type: { coding: [role] },
+    who: { display: 'Firekeeper FHIR server', identifier: { system: URI_SYSTEM, value: fhirBase } },
+  });
+  parts = deepFreeze({
+    restSource: { observer, site, type: [SOURCE_APPLICATION_SERVER] },
+    authSource: { observer, site, type: [SOURCE_SECURITY_SERVER] },
+    serverAs: new Map([[SOURCE_ROLE, server(SOURCE_ROLE)], [DESTINATION_ROLE, server(DESTINATION_ROLE)]]),
+  });
+  SOURCE_PARTS.set(source, parts);
+  return parts;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of value instanceof Map ? value.values() : Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 type Action = 'C' | 'R' | 'U' | 'D' | 'E';
 interface Head { action: Action; subtype?: Coding[]; type: Coding }
 
+/** One subtype array per interaction and per authorization event, shared by their events. */
+const REST_SUBTYPES = new Map(Object.keys(REST_ACTION).map((code) => [code, deepFreeze([{ code, display: code, system: 'http://hl7.org/fhir/restful-interaction' }])]));
+const AUTH_SUBTYPES = new Map(Object.entries(AUTH_EVENTS).map(([code, def]) => [code, deepFreeze([{ code, display: def.display, system: FIREKEEPER_SUBTYPE_SYSTEM }, ...(def.extra ? [def.extra] : [])])]));
+
 function restHead(r: RestAuditRecord): Head {
   if (!r.interaction) return { action: 'E', type: REST_TYPE };
-  return { action: REST_ACTION[r.interaction], subtype: [{ code: r.interaction, display: r.interaction, system: 'http://hl7.org/fhir/restful-interaction' }], type: REST_TYPE };
+  return { action: REST_ACTION[r.interaction], subtype: REST_SUBTYPES.get(r.interaction)!, type: REST_TYPE };
 }
 
 function authHead(r: AuthAuditRecord): Head {
   const def = AUTH_EVENTS[r.event];
-  const subtype = [{ code: r.event, display: def.display, system: FIREKEEPER_SUBTYPE_SYSTEM }, ...(def.extra ? [def.extra] : [])];
-  return { action: def.action, subtype, type: def.type };
+  return { action: def.action, subtype: AUTH_SUBTYPES.get(r.event)!, type: def.type };
 }
 
-function restAgents(r: RestAuditRecord, source: AuditSource): Json[] {
+function restAgents(r: RestAuditRecord, parts: SourceParts): Json[] {
   const user = userAgent(r.actor, r.interaction === 'create' || r.interaction === 'update' || r.interaction === 'patch' ? USER_AUTHOR : USER_RECIPIENT);
   const clientRole = r.interaction && DATA_TO_CLIENT.has(r.interaction) ? DESTINATION_ROLE : SOURCE_ROLE;
-  const serverRole = clientRole === SOURCE_ROLE ? DESTINATION_ROLE : SOURCE_ROLE;
-  const server = {
-    network: { address: `${source.baseUrl}/fhir`, type: '5' }, // 5: URI
-    requestor: false,
-    type: { coding: [serverRole] },
-    who: { display: 'Firekeeper FHIR server', identifier: { system: URI_SYSTEM, value: `${source.baseUrl}/fhir` } },
-  };
-  return [...(user ? [user] : []), clientAgent(r.actor, clientRole, !user), server];
+  const server = parts.serverAs.get(clientRole === SOURCE_ROLE ? DESTINATION_ROLE : SOURCE_ROLE)!;
+  const client = clientAgent(r.actor, clientRole, !user);
+  return user ? [user, client, server] : [client, server];
 }
 
 function authAgents(r: AuthAuditRecord): Json[] {
   const user = userAgent(r.actor, USER_RECIPIENT);
-  return [...(user ? [user] : []), clientAgent(r.actor, APPLICATION, !user)];
+  const client = clientAgent(r.actor, APPLICATION, !user);
+  return user ? [user, client] : [client];
 }
 
 /** The user: `who` is the fhirUser reference when known, else the Firekeeper user id. */
 function userAgent(a: AuditActor, role: Coding): Json | undefined {
   if (!a.fhirUser && !a.userId && !a.attemptedUsername) return undefined;
-  const who = a.fhirUser ? { reference: a.fhirUser } : a.userId ? { identifier: { system: USER_ID_SYSTEM, value: a.userId } } : undefined;
-  return {
-    ...(a.attemptedUsername ? { altId: safeText(a.attemptedUsername, 256) } : {}),
-    ...(a.userName ? { name: safeText(a.userName, 256) } : {}),
-    ...(a.tokenId ? { policy: [`urn:ietf:params:oauth:jti:${a.tokenId}`] } : {}),
-    requestor: true,
-    type: { coding: [role] },
-    ...(who ? { who } : {}),
-  };
+  const agent: Json = {};
+  if (a.attemptedUsername) agent.altId = safeText(a.attemptedUsername, 256);
+  if (a.userName) agent.name = safeText(a.userName, 256);
+  if (a.tokenId) agent.policy = [`urn:ietf:params:oauth:jti:${a.tokenId}`];
+  agent.requestor = true;
+  agent.type = { coding: [role] };
+  if (a.fhirUser) agent.who = { reference: a.fhirUser };
+  else if (a.userId) agent.who = { identifier: { system: USER_ID_SYSTEM, value: a.userId } };
+  return agent;
 }
 
 /** The app, identified by its client_id, with the network address the request came from. */
 function clientAgent(a: AuditActor, role: Coding, requestor: boolean): Json {
-  return {
-    ...(a.address ? { network: { address: safeText(a.address, 256), type: '2' } } : {}), // 2: IP address
-    ...(a.tokenId && requestor ? { policy: [`urn:ietf:params:oauth:jti:${a.tokenId}`] } : {}),
-    requestor,
-    type: { coding: [role] },
-    ...(a.clientId ? { who: { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(a.clientId, 256) } } } : {}),
-  };
+  const agent: Json = {};
+  if (a.address) agent.network = { address: safeText(a.address, 256), type: '2' }; // 2: IP address
+  if (a.tokenId && requestor) agent.policy = [`urn:ietf:params:oauth:jti:${a.tokenId}`];
+  agent.requestor = requestor;
+  agent.type = { coding: [role] };
+  if (a.clientId) agent.who = { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(a.clientId, 256) } };
+  return agent;
 }
 
 /** BALP entity[transaction]: the request id, as sent back in X-Request-Id. */
 function transactionEntity(id: string): Json {
-  return { type: X_REQUEST_ID, what: { identifier: { type: { coding: [X_REQUEST_ID] }, value: id } } };
+  return { type: X_REQUEST_ID, what: { identifier: { type: X_REQUEST_ID_TYPE, value: id } } };
+}
+const X_REQUEST_ID_TYPE = deepFreeze({ coding: [X_REQUEST_ID] });
+
+function addPatientEntities(out: Json[], patients: readonly string[]): void {
+  patients.forEach((p, i) => {
+    if (patients.indexOf(p) === i) out.push({ role: ROLE_PATIENT, type: ENTITY_PERSON, what: { reference: p } });
+  });
 }
 
-function patientEntities(patients: readonly string[]): Json[] {
-  return [...new Set(patients)].map((p) => ({ role: ROLE_PATIENT, type: ENTITY_PERSON, what: { reference: p } }));
-}
-
-function restEntities(r: RestAuditRecord): Json[] {
-  const out: Json[] = [];
+function addRestEntities(out: Json[], r: RestAuditRecord): void {
   if (r.target) out.push({ role: ROLE_DOMAIN_RESOURCE, type: ENTITY_SYSTEM_OBJECT, what: { reference: r.target } });
   // BALP Query: the raw query, base64, so that exactly what was asked (malformed or malicious) is kept.
   if (r.query !== undefined) out.push({ query: Buffer.from(r.query, 'utf8').toString('base64'), role: ROLE_QUERY, type: ENTITY_SYSTEM_OBJECT });
-  return out;
 }
 
-function authEntities(r: AuthAuditRecord): Json[] {
-  const client = r.subjectClientId
-    ? [{ role: ROLE_SECURITY_RESOURCE, type: ENTITY_SYSTEM_OBJECT, what: { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(r.subjectClientId, 256) } } }]
-    : [];
-  if (!r.jti && !r.scope) return client;
-  return [...client, {
-    ...(r.scope ? { detail: [{ type: 'scope', valueString: safeText(r.scope, 4000) }] } : {}),
-    role: ROLE_SECURITY_RESOURCE,
-    type: ENTITY_SYSTEM_OBJECT,
-    ...(r.jti ? { what: { identifier: { value: `urn:ietf:params:oauth:jti:${r.jti}` } } } : {}),
-  }];
+function addAuthEntities(out: Json[], r: AuthAuditRecord): void {
+  if (r.subjectClientId) {
+    out.push({ role: ROLE_SECURITY_RESOURCE, type: ENTITY_SYSTEM_OBJECT, what: { identifier: { system: CLIENT_ID_SYSTEM, value: safeText(r.subjectClientId, 256) } } });
+  }
+  if (!r.jti && !r.scope) return;
+  const token: Json = {};
+  if (r.scope) token.detail = [{ type: 'scope', valueString: safeText(r.scope, 4000) }];
+  token.role = ROLE_SECURITY_RESOURCE;
+  token.type = ENTITY_SYSTEM_OBJECT;
+  if (r.jti) token.what = { identifier: { value: `urn:ietf:params:oauth:jti:${r.jti}` } };
+  out.push(token);
 }
 
 /**

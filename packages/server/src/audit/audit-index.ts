@@ -29,26 +29,24 @@ function addReference(rows: ReferenceRow[], row: ReferenceRow): void {
 
 export function auditIndexRows(event: AuditEventResource): IndexRows {
   const e = event as unknown as Shape;
-  const token: TokenRow[] = [];
-  const reference: ReferenceRow[] = [];
-  const compartments: string[] = [];
-  // `agent` and `entity` also index a logical reference's identifier, for `:identifier` (the app:
-  // urn:firekeeper:client-id|…), except the X-Request-Id one and the server's own (search-parameters.ts);
-  // `patient` has a resolve() filter.
-  const ref = (p: string, who: Who | undefined) => {
-    const id = who?.identifier;
-    if (id?.value && indexesReferenceIdentifier(p, id)) addToken(token, { p, system: id.system || null, code: id.value, text: null });
-    const value = who?.reference;
-    const r = value ? parseReference(value) : null;
-    if (!r) return;
-    addReference(reference, { p, ...r });
-    if (r.targetType !== 'Patient') return;
-    addReference(reference, { p: PATIENT, ...r });
-    // The Patient CompartmentDefinition: AuditEvent.patient
-    if (r.url === null && !compartments.includes(`Patient/${r.targetId}`)) compartments.push(`Patient/${r.targetId}`);
-  };
+  const rows: IndexRows = { token: [], string: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };
+  for (const a of e.agent ?? []) addWho(rows, AGENT, a.who);
+  for (const en of e.entity ?? []) addWho(rows, ENTITY, en.what);
+  return rows;
+}
 
-  for (const a of e.agent ?? []) ref(AGENT, a.who);
-  for (const en of e.entity ?? []) ref(ENTITY, en.what);
-  return { token, string: [], reference, date: [], number: [], quantity: [], uri: [], compartments };
+// `agent` and `entity` also index a logical reference's identifier, for `:identifier` (the app:
+// urn:firekeeper:client-id|…), except the X-Request-Id one and the server's own (search-parameters.ts);
+// `patient` has a resolve() filter.
+function addWho(rows: IndexRows, p: string, who: Who | undefined): void {
+  const id = who?.identifier;
+  if (id?.value && indexesReferenceIdentifier(p, id)) addToken(rows.token, { p, system: id.system || null, code: id.value, text: null });
+  const value = who?.reference;
+  const r = value ? parseReference(value) : null;
+  if (!r) return;
+  addReference(rows.reference, { p, ...r });
+  if (r.targetType !== 'Patient') return;
+  addReference(rows.reference, { p: PATIENT, ...r });
+  // The Patient CompartmentDefinition: AuditEvent.patient
+  if (r.url === null && !rows.compartments.includes(`Patient/${r.targetId}`)) rows.compartments.push(`Patient/${r.targetId}`);
 }
