@@ -47,14 +47,8 @@ function recordId(request: FastifyRequest): string {
  */
 export async function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRequest, status: number, d: AuthAuditDetails, description?: string, jti?: JtiItem): Promise<void> {
   const fhirUser = d.fhirUser?.startsWith(`${opts.fhirBase}/`) ? d.fhirUser.slice(opts.fhirBase.length + 1) : d.fhirUser;
-  const actor: AuditActor = {
-    ...(d.userId ? { userId: d.userId } : {}),
-    ...(fhirUser ? { fhirUser } : {}),
-    ...(d.userName ? { userName: d.userName } : {}),
-    ...(d.attemptedUsername !== undefined ? { attemptedUsername: d.attemptedUsername } : {}),
-    ...(d.clientId ? { clientId: d.clientId } : {}),
-    address: request.ip,
-  };
+  // Absent facts are left undefined: the event builder skips them (audit-event.ts).
+  const actor: AuditActor = { userId: d.userId, fhirUser, userName: d.userName, attemptedUsername: d.attemptedUsername, clientId: d.clientId, address: request.ip };
   const id = recordId(request);
   await opts.audit.record({
     kind: 'auth',
@@ -62,11 +56,11 @@ export async function recordAuthEvent(opts: AuthAuditOptions, request: FastifyRe
     recorded: new Date().toISOString(),
     event: d.event,
     actor,
-    outcome: { status, ...(description ? { description } : {}) },
+    outcome: { status, description },
     patients: d.patient ? [`Patient/${d.patient}`] : [],
-    ...(d.scope ? { scope: d.scope } : {}),
-    ...(d.jti ? { jti: d.jti } : {}),
-    ...(d.subjectClientId ? { subjectClientId: d.subjectClientId } : {}),
+    scope: d.scope,
+    jti: d.jti,
+    subjectClientId: d.subjectClientId,
   }, jti).catch((err: unknown) => {
     if (id === request.id) used.delete(request); // not written: the request's record to come takes its id
     throw err;

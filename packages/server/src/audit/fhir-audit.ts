@@ -75,14 +75,10 @@ function restRecord(request: FastifyRequest, reply: FastifyReply, payload: unkno
   };
 }
 
+// Absent facts are left undefined rather than spread out: the event builder skips them either way, and this runs
+// on every request.
 export function actorOf(request: FastifyRequest, principal: Principal | undefined): AuditActor {
-  return {
-    ...(principal?.userId ? { userId: principal.userId } : {}),
-    ...(principal?.fhirUser ? { fhirUser: principal.fhirUser } : {}),
-    ...(principal?.clientId ? { clientId: principal.clientId } : {}),
-    ...(principal?.tokenId ? { tokenId: principal.tokenId } : {}),
-    address: request.ip,
-  };
+  return { userId: principal?.userId, fhirUser: principal?.fhirUser, clientId: principal?.clientId, tokenId: principal?.tokenId, address: request.ip };
 }
 
 /** The FHIR interaction a route serves (R4 http.html; the codes of http://hl7.org/fhir/restful-interaction). */
