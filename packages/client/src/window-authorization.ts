@@ -14,7 +14,8 @@ export interface WindowAuthorizationOptions extends AuthorizationOptions {
   window?: Window;
 }
 
-const CLOSED_POLL_MS = 400;
+/** How often the opener checks whether the window was closed. */
+export const CLOSED_POLL_MS = 400;
 
 /**
  * Opens the authorization request in a popup or tab and resolves with the session once the redirect page has
@@ -43,8 +44,15 @@ export async function authorizeInWindow(o: WindowAuthorizationOptions): Promise<
       stop();
       resolve(data.url);
     };
+    // The redirect page posts its message and closes itself at once, and the browser may show the window closed
+    // before the message is delivered: a window found closed gets one more interval for its message.
+    let closedOnce = false;
     const timer = setInterval(() => {
       if (!child.closed) return;
+      if (!closedOnce) {
+        closedOnce = true;
+        return;
+      }
       stop();
       reject(new AuthorizationError('window_closed', 'the authorization window was closed before it finished'));
     }, CLOSED_POLL_MS);
