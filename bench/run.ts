@@ -21,7 +21,7 @@ import { cloneDataset, dropDataset, ensureDataset, formatDuration, postgresVersi
 import { measure } from './load.ts';
 import { backgroundLoad } from './cpu.ts';
 import { freePort, HOST, startNode, stop, stopAll, waitForHttp, type Child } from './processes.ts';
-import { evaluateTargets, formatCpu, formatDrift, formatResults, formatTargets, HELLO_END, writeResults, type Row } from './report.ts';
+import { evaluateTargets, formatCpu, formatDrift, formatResults, formatTargets, writeResults, type Row } from './report.ts';
 import { ALL_SCENARIOS, codeExchangeScenario, fhirScenario, helloScenario, minimalReadScenario, preflight, tokenScenario, type Scenario, type ScenarioName } from './scenarios.ts';
 import { WRITER_PATIENTS } from './fixtures.ts';
 import { MAX_K_RUN_SECONDS, mintAccessToken, mintPatientTokens, prepareAuthorizationCodes, presignAssertions, TOKEN_PATH, verifyRate } from './auth.ts';
@@ -171,7 +171,8 @@ async function kScenario(ds: Dataset, base: string): Promise<Scenario> {
   const pool = await presignAssertions(ds.url, `${base}${TOKEN_PATH}`, kAlg, count, rate);
   console.log(`[K] signed in ${pool.signSeconds.toFixed(1)} s (client ${pool.clientId})`);
   const validFor = (pool.firstExpiry - Date.now()) / 1000;
-  if (validFor < load.warmupSeconds + load.durationSeconds + 15) {
+  // The assertions must outlast the hello-world measured just before K (runFirekeeper) and K itself.
+  if (validFor < 2 * (load.warmupSeconds + load.durationSeconds) + 15) {
     throw new Error(`K: the assertions expire in ${Math.round(validFor)} s, before the run ends: use a shorter --duration/--warmup (or a lower --k-rate)`);
   }
   return tokenScenario(pool, kAlg);
@@ -191,8 +192,14 @@ async function xScenario(ds: Dataset, base: string): Promise<Scenario> {
   return codeExchangeScenario(codes);
 }
 
-/** Runs scenarios against a Firekeeper server on `ds` (a server per scenario when profiling). */
-async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: ScenarioName) => string): Promise<Row[]> {
+/**
+ * hello-world again after every other measurement: each scenario's ratio divides by the mean of the hello-world
+ * measured just before and just after it (report.ts helloRatio), and is flagged when the two disagree.
+ */
+type Checkpoint = (when: string) => Promise<Row>;
+
+/** Runs scenarios against a Firekeeper server on `ds` (a server per scenario when profiling), each followed by a checkpoint. */
+async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: ScenarioName) => string, checkpoint: Checkpoint): Promise<Row[]> {
   const rows: Row[] = [];
   const groups = values['cpu-prof'] ? names.map((n) => [n]) : [names];
   for (const group of groups) {
@@ -204,7 +211,10 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
       for (const name of group) {
         const scenario = name === 'K' ? await kScenario(ds, base) : name === 'X' ? await xScenario(ds, base)
           : fhirScenario(name, ds.patientIds, name === 'R' || name === 'S' ? await launchTokens() : token);
+        // K and X prepare for a minute or more (signing, codes): measure the ceiling again just before them.
+        if (name === 'K' || name === 'X') rows.push(await checkpoint(`before ${label(name)}`));
         rows.push(await runScenario(base, scenario, { label: label(name), server: child, patients: ds.patients, database: ds.dbName }));
+        rows.push(await checkpoint(`after ${label(name)}`));
       }
     } finally {
       await stop(child, 15_000); // a profile is written on exit
@@ -214,15 +224,15 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
 }
 
 /** The read scenarios run on the dataset itself; the write scenarios (K and X register clients) on a copy that is dropped afterwards. */
-async function runAll(ds: Dataset, names: ScenarioName[], label: (n: ScenarioName) => string): Promise<Row[]> {
+async function runAll(ds: Dataset, names: ScenarioName[], label: (n: ScenarioName) => string, checkpoint: Checkpoint): Promise<Row[]> {
   const reads = names.filter((n) => n === 'R' || n === 'S');
   const writes = names.filter((n) => n === 'C' || n === 'T' || n === 'K' || n === 'X');
-  const rows = reads.length ? await runFirekeeper(ds, reads, label) : [];
+  const rows = reads.length ? await runFirekeeper(ds, reads, label, checkpoint) : [];
   if (writes.length) {
     console.log(`copying ${ds.dbName} for the write scenarios…`);
     const copy = await cloneDataset(ds);
     try {
-      rows.push(...(await runFirekeeper(copy, writes, label)));
+      rows.push(...(await runFirekeeper(copy, writes, label, checkpoint)));
     } finally {
       await stopAll();
       await dropDataset(copy);
@@ -251,23 +261,24 @@ async function main(): Promise<number> {
     const primary = bySize.get(1000)!;
     if (values.prepare) return 0;
 
+    // hello-world first, then after every other measurement (a server of its own each time: the write scenarios stop
+    // every child when they drop their copy of the dataset).
+    const measureHello = (label: string) => withServer('hello-world', ['bench/servers/hello.ts'], (base, child) => runScenario(base, helloScenario(), { label, server: child }));
+    const checkpoint: Checkpoint = (when) => measureHello(`hello-world (${when})`);
+
     console.log('\n== ceilings ==');
-    rows.push(await withServer('hello-world', ['bench/servers/hello.ts'], (base, child) => runScenario(base, helloScenario(), { label: 'hello-world', server: child })));
+    rows.push(await measureHello('hello-world'));
     rows.push(await withServer('minimal-read', ['bench/servers/minimal-read.ts', '--database', primary.url], (base, child) =>
       runScenario(base, minimalReadScenario(primary.patientIds), { label: 'minimal-read', server: child, patients: primary.patients, database: primary.dbName })));
+    rows.push(await checkpoint('after minimal-read'));
 
     console.log(`\n== Firekeeper, ${primary.patients} patients ==`);
-    rows.push(...(await runAll(primary, only, (n) => n)));
+    rows.push(...(await runAll(primary, only, (n) => n, checkpoint)));
 
     for (const n of scaleSizes) {
       console.log(`\n== Firekeeper, ${n} patients (search scaling) ==`);
-      rows.push(...(await runAll(bySize.get(n)!, ['S'], () => `S@${n}`)));
+      rows.push(...(await runAll(bySize.get(n)!, ['S'], () => `S@${n}`, checkpoint)));
     }
-
-    // The same ceiling again: this VM's speed drifts by tens of percent within minutes, and a ratio is only as good
-    // as the hello-world it divides by (the ratios use the first one; formatDrift warns when the two disagree).
-    console.log('\n== ceiling again ==');
-    rows.push(await withServer('hello-world', ['bench/servers/hello.ts'], (base, child) => runScenario(base, helloScenario(), { label: HELLO_END, server: child })));
   } catch (err) {
     error = (err as Error).stack ?? String(err);
     console.error(`bench: ${error}\n(writing the results measured so far)`);

@@ -19,7 +19,7 @@ function findTests(dir) {
   return out;
 }
 
-const files = ['packages', 'apps'].flatMap((d) => { try { return findTests(join(root, d)); } catch { return []; } })
+const files = ['packages', 'apps', 'bench'].flatMap((d) => { try { return findTests(join(root, d)); } catch { return []; } })
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
 const engines = (process.env.FIREKEEPER_TEST_ENGINES ?? 'pglite,postgres').split(',');
 let failed = false;

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { evaluateTargets, formatDrift, formatResults, helloDrift, helloRatio, type Row } from './report.ts';
+import type { Measurement } from './load.ts';
+
+function row(scenario: string, rps: number, ok = true): Row {
+  const measurement: Measurement = {
+    requests: rps * 10, seconds: 10, rps, latencyMs: { p50: 1, p90: 1, p99: 1, mean: 1, max: 1 },
+    statusCodes: { 200: rps * 10 }, non2xx: ok ? 0 : 1, errors: 0, timeouts: 0, ok,
+  };
+  return { scenario, description: scenario, measurement };
+}
+
+const target = (rows: Row[], name: string) => evaluateTargets(rows).find((t) => t.name === name);
+
+test('a scenario divides by the mean of the hello-world measured just before and just after it', () => {
+  const rows = [row('hello-world', 30_000), row('R', 1_300), row('hello-world (after R)', 10_000), row('S', 660), row('hello-world (after S)', 12_000)];
+  assert.equal(helloRatio(rows, rows[1]!), 1_300 / 20_000);
+  assert.equal(helloRatio(rows, rows[3]!), 660 / 11_000);
+  // R against the first hello-world alone would read 0.043×: the machine sped down meanwhile.
+  assert.deepEqual(target(rows, 'R vs hello-world'), { name: 'R vs hello-world', goal: '≥ 0.12×', measured: '0.065× (unreliable: -67%)', status: 'FAIL' });
+  assert.deepEqual(target(rows, 'S vs hello-world'), { name: 'S vs hello-world', goal: '≥ 0.06×', measured: '0.060× (unreliable: +20%)', status: 'PASS' });
+});
+
+test('a steady machine gives a plain ratio; drift within 10% is not flagged', () => {
+  const rows = [row('hello-world', 20_000), row('K', 1_900), row('hello-world (after K)', 21_000)];
+  assert.ok(Math.abs(helloDrift(rows, rows[1]!)! - 0.05) < 1e-9);
+  assert.equal(target(rows, 'K vs hello-world')?.measured, `${(1_900 / 20_500).toFixed(3)}×`);
+  assert.equal(formatDrift(rows), '');
+});
+
+test('an invalid hello-world is skipped for the next valid one; with none on one side the other is used alone', () => {
+  const rows = [row('hello-world', 20_000), row('R', 2_000), row('hello-world (after R)', 5_000, false), row('S', 1_000), row('hello-world (after S)', 20_000)];
+  assert.equal(helloRatio(rows, rows[1]!), 0.1);
+  assert.equal(helloDrift(rows, rows[1]!), 0);
+  const tail = [row('hello-world', 25_000), row('K', 2_500)];
+  assert.equal(helloRatio(tail, tail[1]!), 0.1);
+  assert.equal(helloDrift(tail, tail[1]!), undefined);
+});
+
+test('without any valid hello-world the target is n/a; a failed scenario is FAIL', () => {
+  const none = [row('hello-world', 20_000, false), row('R', 2_000)];
+  assert.equal(target(none, 'R vs hello-world')?.status, 'n/a');
+  const failed = [row('hello-world', 20_000), { ...row('R', 2_000), failure: '3 non-2xx responses' }, row('hello-world (after R)', 20_000)];
+  assert.deepEqual(target(failed, 'R vs hello-world'), { name: 'R vs hello-world', goal: '≥ 0.12×', measured: '3 non-2xx responses', status: 'FAIL' });
+});
+
+test('the warning and the table name the scenarios whose hello-world drifted', () => {
+  const rows = [row('hello-world', 14_000), row('R', 1_800), row('hello-world (after R)', 18_000), row('S', 800), row('hello-world (after S)', 18_500)];
+  const warning = formatDrift(rows);
+  assert.match(warning, /across R \(\+29%\):/);
+  assert.doesNotMatch(warning, /\bS\b \(/);
+  const lines = formatResults(rows).split('\n');
+  assert.match(lines.find((l) => l.startsWith('| R '))!, /\| +0\.113 \| +\+29% \|/);
+  assert.match(lines.find((l) => l.startsWith('| hello-world (after R)'))!, /\| +1\.286 \| +– \|/);
+});
