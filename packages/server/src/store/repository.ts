@@ -4,6 +4,7 @@ import type { Queryable } from './database.ts';
 import type { IndexRows } from '../fhir/index-extract.ts';
 import type { DenyRule } from '../access/consent-rules.ts';
 import { and, raw, sql, TRUE, type Sql } from '../fhir/search/sql.ts';
+import { tokenKeys } from '../fhir/search/row-keys.ts';
 
 export interface StoredVersion {
   rid: string;
@@ -136,6 +137,7 @@ export async function writeVersion(q: Queryable, w: WriteVersion): Promise<strin
     ix.uri.map((r) => r.p), ix.uri.map((r) => r.value),
     (w.references ?? []).map((r) => r.type), (w.references ?? []).map((r) => r.id),
     ...denialColumns(w.denials ?? []),
+    tokenKeys(ix.token),
   ];
   const rows = await q.query<{ rid: string }>(w.replaces ? UPDATE_SQL : INSERT_SQL, params);
   return rows[0]?.rid;
@@ -177,14 +179,19 @@ const INDEX_INSERTS = `
     SELECT cur.rid, $1, $2, $3, $4::timestamptz, $8, $9::jsonb FROM cur)
   SELECT rid::text AS rid FROM cur`;
 
+// The row keys (migration 018, fhir/search/row-keys.ts): $42 the token keys; the date keys from the date rows' values.
+const DATE_KEYS = `(SELECT jsonb_object_agg(d.p, jsonb_build_array(d.lo, d.hi))
+    FROM (SELECT u.p, min(u.lo::timestamptz) AS lo, max(u.hi::timestamptz) AS hi FROM unnest($21::text[], $22::text[], $23::text[]) AS u(p, lo, hi) GROUP BY u.p) AS d)`;
+
 const INSERT_SQL = `
-  WITH cur AS (INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments)
-    SELECT $1, $2, $3, $4::timestamptz, $5, $6::jsonb, $7::text[] WHERE ${REFERENCES_EXIST} RETURNING rid),
+  WITH cur AS (INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments, token_keys, date_keys)
+    SELECT $1, $2, $3, $4::timestamptz, $5, $6::jsonb, $7::text[], $42::text[], ${DATE_KEYS} WHERE ${REFERENCES_EXIST} RETURNING rid),
   ${INDEX_INSERTS}`;
 
 // Data-modifying CTEs share one snapshot: the deletes remove the old index rows, not the ones inserted here.
 const UPDATE_SQL = `
-  WITH cur AS (UPDATE resources SET version = $3, last_updated = $4::timestamptz, deleted = $5, resource = $6::jsonb, compartments = $7::text[]
+  WITH cur AS (UPDATE resources SET version = $3, last_updated = $4::timestamptz, deleted = $5, resource = $6::jsonb, compartments = $7::text[],
+      token_keys = $42::text[], date_keys = ${DATE_KEYS}
     WHERE type = $1 AND id = $2 AND ${REFERENCES_EXIST} RETURNING rid),
   ${INDEX_TABLES.map((t) => `d_${t} AS (DELETE FROM ${t} WHERE rid = (SELECT rid FROM cur))`).join(',\n  ')},
   ${INDEX_INSERTS}`;

@@ -1,12 +1,14 @@
 // `_sort` (R4 search §3.1.1.8.2 / "Sorting"): comma-separated keys, `-` for descending. A parameter with several
 // values sorts by its lowest value ascending and its highest descending; each key is computed once per row by a
-// LATERAL aggregate over the parameter's index rows. The row's rid ends every order, so the order is total.
+// LATERAL aggregate over the parameter's index rows, or read from the row's own date_keys for a date parameter
+// (row-keys.ts). The row's rid ends every order, so the order is total.
 import { badRequest } from '../errors.ts';
 import type { ResolvedParam, SortSpec } from './ast.ts';
 import type { OrderKey, SqlCast } from './paging.ts';
 import { resolveParam } from './parse-params.ts';
 import { inKeys, raw, sql, type Aliases, type Sql } from './sql.ts';
 import { indexSource } from './where.ts';
+import { rowDateSortKey } from './row-keys.ts';
 
 export function parseSort(value: string, scope: readonly string[]): SortSpec[] {
   const specs: SortSpec[] = [];
@@ -50,6 +52,15 @@ function aggregate(param: ResolvedParam, desc: boolean, k: Sql): { value: Sql; c
   }
 }
 
+/** The SELECT of one row, `v`, that computes a parameter's sort key for resource row `r`. */
+function sortKeySelect(param: ResolvedParam, desc: boolean, r: Sql, aliases: Aliases): { select: Sql; cast: SqlCast } {
+  const stored = rowDateSortKey(param, desc, r);
+  if (stored) return { select: sql`SELECT ${stored} AS v`, cast: 'timestamptz' };
+  const k = aliases.next('k');
+  const { value, cast } = aggregate(param, desc, k);
+  return { select: sql`SELECT ${value} AS v FROM ${indexSource(param.type, param.keys, r)} ${k} WHERE ${k}.rid = ${r}.rid AND ${inKeys(sql`${k}.p`, param.keys)}`, cast };
+}
+
 /** ORDER BY keys (ending with rid) and the LATERAL joins that compute them, for resource row `r`. */
 export function orderKeys(specs: readonly SortSpec[], r: Sql, aliases: Aliases): { keys: OrderKey[]; joins: Sql[] } {
   const keys: OrderKey[] = [];
@@ -59,11 +70,8 @@ export function orderKeys(specs: readonly SortSpec[], r: Sql, aliases: Aliases):
     else if (spec.kind === 'lastUpdated') keys.push({ expr: sql`${r}.last_updated`, cast: 'timestamptz', desc: spec.desc, nullable: false });
     else {
       const o = aliases.next('o');
-      const k = aliases.next('k');
-      const { value, cast } = aggregate(spec.param, spec.desc, k);
-      joins.push(
-        sql`CROSS JOIN LATERAL (SELECT ${value} AS v FROM ${indexSource(spec.param.type, spec.param.keys, r)} ${k} WHERE ${k}.rid = ${r}.rid AND ${inKeys(sql`${k}.p`, spec.param.keys)}) ${o}`,
-      );
+      const { select, cast } = sortKeySelect(spec.param, spec.desc, r, aliases);
+      joins.push(sql`CROSS JOIN LATERAL (${select}) ${o}`);
       keys.push({ expr: sql`${o}.v`, cast, desc: spec.desc, nullable: true });
     }
   }

@@ -1,6 +1,8 @@
 // Compiles typed Conditions into SQL predicates over one `resources` row alias. Every index parameter becomes an
 // `EXISTS` over its sp_* table keyed by (rid, p), so the planner can drive from whichever index is most selective
-// (over the function that computes those rows, for the few keys whose rows are not stored: `indexSource`).
+// (over the function that computes those rows, for the few keys whose rows are not stored: `indexSource`). Once a
+// condition bounds the candidates (one patient's references, named ids), token equality is tested on the row's own
+// keys instead (row-keys.ts).
 // Comma alternatives are OR-ed inside one EXISTS; repeated parameters are AND-ed by the caller (R4 search §3.1.1.3).
 import type { Principal } from '../../access/principal.ts';
 import { COMPUTED_INDEX_KEYS, type SearchParamType } from '../search-parameters.ts';
@@ -12,6 +14,7 @@ import { isLocalReference, referenceMatch } from './param-reference.ts';
 import { stringMatch } from './param-string.ts';
 import { tokenMatch, tokenTextMatch } from './param-token.ts';
 import { uriMatch } from './param-uri.ts';
+import { candidatesBounded, rowTokenCondition } from './row-keys.ts';
 import { Aliases, and, inKeys, not, or, raw, sql, TRUE, type Sql } from './sql.ts';
 
 export const INDEX_TABLE: Record<SearchParamType, Sql> = {
@@ -56,7 +59,8 @@ function indexExists(param: ResolvedParam, r: Sql, ctx: WhereContext, match: (s:
 
 /** The AND of all conditions, for resource row `r`. */
 export function whereSql(conditions: readonly Condition[], r: Sql, ctx: WhereContext): Sql {
-  return and(...conditions.map((c) => conditionSql(c, r, ctx)));
+  const bounded = candidatesBounded(conditions);
+  return and(...conditions.map((c) => (bounded && c.kind === 'token' && rowTokenCondition(c, r)) || conditionSql(c, r, ctx)));
 }
 
 export function conditionSql(c: Condition, r: Sql, ctx: WhereContext): Sql {
