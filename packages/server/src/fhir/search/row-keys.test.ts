@@ -33,6 +33,7 @@ before(async () => {
     observation('o4', 'Patient/a', { ...code({ system: LOINC, code: '0000-0' }) }),
     observation('o5', 'Patient/a', { ...category('vital-signs'), ...code({ system: LOINC, code: 'a|b' }), effectiveDateTime: '2019-06-01' }),
     observation('o6', 'Patient/b', { ...category('vital-signs'), ...code({ system: LOINC, code: '8867-4' }), effectiveDateTime: '2020-01-02' }),
+    observation('o8', 'Patient/b', { effectivePeriod: { start: '2020-01-03' } }), // still going: its end is +infinity
     // Goals: target-date has a value per target, so a Goal can have several date rows for one parameter.
     goal('g1', ['2020-01-10', '2020-12-10']),
     goal('g2', ['2020-06-01']),
@@ -78,7 +79,7 @@ describe('token equality on the row, once one patient bounds the candidates', ()
       assert.deepEqual(await found(t.db, 'Observation', `patient=a&${query}`), expected);
       // The same condition without the bound (index tables), narrowed to patient a afterwards, agrees.
       const unbounded = await found(t.db, 'Observation', query);
-      assert.deepEqual(unbounded.filter((id) => id !== 'o6'), expected);
+      assert.deepEqual(unbounded.filter((id) => id !== 'o6' && id !== 'o8'), expected);
     });
   }
 
@@ -101,6 +102,14 @@ describe('date sort keys from the row', () => {
     // o2's period ends on 2020-03-01, after o3's 2020-02-01.
     assert.deepEqual(ids(await search(t.db, 'Observation', 'patient=a&_sort=-date')), ['o2', 'o3', 'o1', 'o5', 'o4']);
     assert.deepEqual(ids(await search(t.db, 'Observation', 'patient=a&category=vital-signs&_sort=-date&_count=2')), ['o3', 'o1']);
+  });
+
+  test('an open-ended period sorts last ascending by its start and first descending, and pages across', async () => {
+    assert.deepEqual(ids(await search(t.db, 'Observation', 'patient=b&_sort=date')), ['o6', 'o8']);
+    const first = await search(t.db, 'Observation', 'patient=b&_sort=-date&_count=1');
+    assert.deepEqual(ids(first), ['o8']);
+    const next = first.link.find((l) => l.relation === 'next')!.url;
+    assert.deepEqual(ids(await search(t.db, 'Observation', next.slice(next.indexOf('?') + 1))), ['o6']);
   });
 
   test('several values of one parameter: the earliest for ascending, the latest for descending', async () => {
