@@ -37,11 +37,15 @@ before(async () => {
     // Goals: target-date has a value per target, so a Goal can have several date rows for one parameter.
     goal('g1', ['2020-01-10', '2020-12-10']),
     goal('g2', ['2020-06-01']),
+    {
+      resourceType: 'Encounter', id: 'e1', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+      subject: { reference: 'Patient/a' }, period: { start: '2020-04-01', end: '2020-04-02' },
+    },
   );
 });
 
-/** The WHERE and ORDER BY a search compiles to. */
-function compiled(type: string, query: string): string {
+/** The WHERE and ORDER BY a search compiles to (`type` undefined: a system search). */
+function compiled(type: string | undefined, query: string): string {
   const parsed = parseSearchRequest(type, new URLSearchParams(query), { strict: true, fhirBase: 'http://fk.test/fhir', now: new Date() });
   const aliases = new Aliases();
   const where = whereSql(parsed.conditions, raw('r'), { aliases, principal: SYSTEM_PRINCIPAL }).render().text;
@@ -118,6 +122,15 @@ describe('date sort keys from the row', () => {
     assert.deepEqual(ids(await search(t.db, 'Goal', '_sort=-target-date,_id')), ['g1', 'g2']);
   });
 
+  test('a search over several types: each type has its own keys, for tokens and for the sort', async () => {
+    const query = '_type=Observation,Encounter&patient=a&_sort=-date';
+    assert.match(compiled(undefined, `${query}&status=finished`), /token_keys && .*greatest\(/s);
+    assert.deepEqual(ids(await search(t.db, undefined, query)), ['e1', 'o2', 'o3', 'o1', 'o5', 'o4']);
+    assert.deepEqual(ids(await search(t.db, undefined, query.replace('-date', 'date'))), ['o5', 'o2', 'o1', 'o3', 'e1', 'o4']);
+    assert.deepEqual(ids(await search(t.db, undefined, `${query}&status=finished`)), ['e1']);
+    assert.deepEqual(ids(await search(t.db, undefined, `${query}&status:not=finished`)), ['o2', 'o3', 'o1', 'o5', 'o4']);
+  });
+
   test('an AuditEvent date is still computed from the event', () => {
     assert.doesNotMatch(compiled('AuditEvent', 'patient=a&_sort=-date'), /date_keys/);
     assert.match(compiled('AuditEvent', 'patient=a&_sort=-date'), /audit_event_dates/);
@@ -126,7 +139,7 @@ describe('date sort keys from the row', () => {
 
 test('the migration fills the row keys of rows written before it exactly as a write does', async () => {
   type Keys = { id: string; token_keys: string[]; date_keys: unknown };
-  const read = () => t.db.query<Keys>(`SELECT id, token_keys, date_keys::text AS date_keys FROM resources WHERE type IN ('Observation', 'Patient', 'Goal') ORDER BY id`);
+  const read = () => t.db.query<Keys>(`SELECT id, token_keys, date_keys::text AS date_keys FROM resources WHERE type IN ('Observation', 'Patient', 'Goal', 'Encounter') ORDER BY id`);
   const written = await read();
   assert.ok(written.some((r) => r.token_keys.length > 0) && written.some((r) => r.date_keys !== null));
   const migration = readFileSync(new URL('../../store/migrations/018_row_keys.sql', import.meta.url), 'utf8');

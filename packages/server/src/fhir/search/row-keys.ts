@@ -12,7 +12,6 @@
 // the audit log without row keys (and some of their keys are computed when searched: migration 014), so their
 // parameters always use the index tables.
 import type { IndexRows } from '../index-extract.ts';
-import { COMPUTED_INDEX_KEYS } from '../search-parameters.ts';
 import type { Condition, ResolvedParam, TokenValue } from './ast.ts';
 import { join, not, raw, sql, type Sql } from './sql.ts';
 
@@ -31,7 +30,8 @@ function valueKey(p: string, v: TokenValue): string | undefined {
   return v.system === undefined ? `${p}${SEP}${v.code}` : `${p}${SEP}${v.system ?? ''}${SEP}${v.code}`;
 }
 
-const hasRowKeys = (param: ResolvedParam) => param.keys.every((k) => !k.startsWith('AuditEvent.') && !COMPUTED_INDEX_KEYS.has(k));
+// Every key whose rows are computed when searched (COMPUTED_INDEX_KEYS) is an AuditEvent's.
+const hasRowKeys = (param: ResolvedParam) => param.keys.every((k) => !k.startsWith('AuditEvent.'));
 
 /**
  * True when a search's conditions bound its candidates to one patient's references or to named ids: then the
