@@ -123,12 +123,12 @@ describe('verifyAuditTrail', () => {
   it('names the first edited record (jsonb_set) with its link and "hash mismatch"', async () => {
     const links = await chain();
     const victim = links[10]!;
-    await db.query(`UPDATE resources SET resource = jsonb_set(resource, '{outcome}', '"4"') WHERE type = 'AuditEvent' AND id = $1`, [victim.id]);
+    await db.query(`UPDATE resources SET resource = jsonb_set(resource::jsonb, '{outcome}', '"4"')::json WHERE type = 'AuditEvent' AND id = $1`, [victim.id]);
     const result = await verifyAuditTrail(db);
     assert.deepEqual(result, { ok: false, records: 10, seq: victim.seq, id: victim.id, reason: 'hash mismatch: the record was altered, or the link before it removed' });
     assert.equal(formatVerifyResult(result).exitCode, 1);
     assert.match(formatVerifyResult(result).text, new RegExp(`broken at link ${victim.seq} \\(AuditEvent/${victim.id}\\)`));
-    await db.query(`UPDATE resources SET resource = $2::jsonb WHERE type = 'AuditEvent' AND id = $1`, [victim.id, victim.json]);
+    await db.query(`UPDATE resources SET resource = $2::json WHERE type = 'AuditEvent' AND id = $1`, [victim.id, victim.json]);
     assert.equal((await verifyAuditTrail(db)).ok, true, 'the original content verifies again (key order does not matter)');
   });
 

@@ -184,7 +184,7 @@ function indexJson(events: readonly PreparedEvent[]): string {
 // $1: the events (a JSON array, in chain order); $2: indexJson; $3: the head's number; $4: the links' hashes.
 const INSERT_CTES = `
   WITH ev AS (
-    SELECT e.n::int AS n, e.doc, e.doc->>'id' AS id FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS e(doc, n)),
+    SELECT e.n::int AS n, e.doc, e.doc->>'id' AS id FROM json_array_elements($1::text::json) WITH ORDINALITY AS e(doc, n)),
   ix AS (SELECT $2::text::jsonb AS j),
   ins AS (
     INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments)

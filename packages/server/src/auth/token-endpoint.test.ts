@@ -155,7 +155,7 @@ describe('client_credentials with private_key_jwt', () => {
     for (const key of clients) {
       const [{ n }] = await t.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM resources WHERE type = 'AuditEvent' AND resource->>'outcome' = '0'
-          AND resource @> jsonb_build_object('agent', jsonb_build_array(jsonb_build_object('who', jsonb_build_object('identifier', jsonb_build_object('value', $1::text)))))`, [key.clientId]);
+          AND resource::jsonb @> jsonb_build_object('agent', jsonb_build_array(jsonb_build_object('who', jsonb_build_object('identifier', jsonb_build_object('value', $1::text)))))`, [key.clientId]);
       assert.equal(n, jtis.length + 1);
     }
     const [{ replays }] = await t.db.query<{ replays: number }>(

@@ -176,7 +176,7 @@ const INDEX_INSERTS = `
     SELECT cur.rid, u.pa, u.c, u.t, u.ls, u.lc, u.lo::timestamptz, u.hi::timestamptz
       FROM cur, unnest($35::text[], $36::text[], $37::text[], $38::text[], $39::text[], $40::text[], $41::text[]) AS u(pa, c, t, ls, lc, lo, hi)),
   ver AS (INSERT INTO resource_versions (rid, type, id, version, last_updated, method, resource)
-    SELECT cur.rid, $1, $2, $3, $4::timestamptz, $8, $9::jsonb FROM cur)
+    SELECT cur.rid, $1, $2, $3, $4::timestamptz, $8, $9::json FROM cur)
   SELECT rid::text AS rid FROM cur`;
 
 // The row keys (migration 018, fhir/search/row-keys.ts): $42 the token keys; the date keys from the date rows' values.
@@ -185,12 +185,12 @@ const DATE_KEYS = `(SELECT jsonb_object_agg(d.p, jsonb_build_array(d.lo, d.hi))
 
 const INSERT_SQL = `
   WITH cur AS (INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments, token_keys, date_keys)
-    SELECT $1, $2, $3, $4::timestamptz, $5, $6::jsonb, $7::text[], $42::text[], ${DATE_KEYS} WHERE ${REFERENCES_EXIST} RETURNING rid),
+    SELECT $1, $2, $3, $4::timestamptz, $5, $6::json, $7::text[], $42::text[], ${DATE_KEYS} WHERE ${REFERENCES_EXIST} RETURNING rid),
   ${INDEX_INSERTS}`;
 
 // Data-modifying CTEs share one snapshot: the deletes remove the old index rows, not the ones inserted here.
 const UPDATE_SQL = `
-  WITH cur AS (UPDATE resources SET version = $3, last_updated = $4::timestamptz, deleted = $5, resource = $6::jsonb, compartments = $7::text[],
+  WITH cur AS (UPDATE resources SET version = $3, last_updated = $4::timestamptz, deleted = $5, resource = $6::json, compartments = $7::text[],
       token_keys = $42::text[], date_keys = ${DATE_KEYS}
     WHERE type = $1 AND id = $2 AND ${REFERENCES_EXIST} RETURNING rid),
   ${INDEX_TABLES.map((t) => `d_${t} AS (DELETE FROM ${t} WHERE rid = (SELECT rid FROM cur))`).join(',\n  ')},

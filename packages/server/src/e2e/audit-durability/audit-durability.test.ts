@@ -100,7 +100,7 @@ describe('the audit trail survives SIGKILL under load', () => {
 
     const victim = ids[Math.floor(ids.length / 2)]!;
     const db = await openDatabase({ url: cli.database });
-    await db.query(`UPDATE resources SET resource = jsonb_set(resource, '{outcome}', '"8"') WHERE type = 'AuditEvent' AND id = $1`, [victim]);
+    await db.query(`UPDATE resources SET resource = jsonb_set(resource::jsonb, '{outcome}', '"8"')::json WHERE type = 'AuditEvent' AND id = $1`, [victim]);
     await db.close();
     const broken = firekeeper('audit', 'verify');
     assert.equal(broken.status, 1, broken.stdout + broken.stderr);

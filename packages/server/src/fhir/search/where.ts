@@ -44,8 +44,10 @@ const COMPUTED_INDEX: Partial<Record<SearchParamType, Sql>> = { token: raw('audi
 export function indexSource(type: SearchParamType, keys: readonly string[], r: Sql): Sql {
   const fn = COMPUTED_INDEX[type];
   if (!fn || !keys.some((k) => COMPUTED_INDEX_KEYS.has(k))) return INDEX_TABLE[type];
-  const computed = sql`${fn}(${r}.rid, ${r}.resource)`;
-  return keys.every((k) => COMPUTED_INDEX_KEYS.has(k)) ? computed : sql`(SELECT * FROM ${INDEX_TABLE[type]} UNION ALL SELECT * FROM ${computed})`;
+  // Stored as json (migration 020): converted to jsonb once per row (OFFSET 0 keeps the planner from inlining the
+  // conversion into each of the function's uses).
+  const computed = sql`(SELECT f.* FROM (SELECT ${r}.resource::jsonb AS doc OFFSET 0) AS d, ${fn}(${r}.rid, d.doc) AS f)`;
+  return keys.every((k) => COMPUTED_INDEX_KEYS.has(k)) ? computed : sql`(SELECT * FROM ${INDEX_TABLE[type]} UNION ALL SELECT * FROM ${computed} AS c)`;
 }
 
 /**
