@@ -151,3 +151,20 @@ describe('verifyAuditTrail', () => {
     assert.deepEqual(await verifyAuditTrail(other), { ok: false, records: 1, seq: null, id: 'forged', reason: 'not in the chain: an AuditEvent written outside the audit log' });
   });
 });
+
+// Last: it appends to the trail whose length the tests above count.
+describe('AuditLog storage', () => {
+  it('stores each event as the exact text it hashed, compressed with lz4 where the server has it (migrations 020, 021)', async () => {
+    const log = new AuditLog(db, { source: SOURCE });
+    const r = record(8);
+    await log.record(r);
+    const [row] = await db.query<{ json: string; compression: string | null }>(
+      `SELECT resource::text AS json, pg_column_compression(resource) AS compression FROM resources WHERE type = 'AuditEvent' AND id = $1`, [r.id]);
+    const [link] = await db.query<{ hash: string; previous: string }>(
+      `SELECT c.hash, coalesce((SELECT p.hash FROM audit_chain p WHERE p.seq = c.seq - 1), $2) AS previous FROM audit_chain c WHERE c.event_id = $1`, [r.id, GENESIS_HASH]);
+    assert.equal(chainHash(link!.previous, row!.json), link!.hash, 'the stored text is the canonical JSON the chain hashed');
+    const [{ lz4 }] = await db.query<{ lz4: boolean }>(`SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`);
+    assert.equal(row!.compression, lz4 ? 'lz4' : null, `a ${row!.json.length}-byte event (lz4 available: ${lz4})`);
+    await log.close();
+  });
+});

@@ -24,6 +24,9 @@ const MAX_APPEND_ATTEMPTS = 20;
 export interface PreparedEvent {
   /** RFC 8785 canonical JSON: what the chain hashes, and also the text stored (one serialisation per event). */
   canonical: string;
+  /** The event's id and `recorded` time, sent beside it so that the statement need not parse the event for them. */
+  id: string;
+  recorded: string;
   index: IndexRows;
   /** A client assertion's jti, committed with the event or the event is not written (auth/assertion-jtis.ts). */
   jti?: JtiItem;
@@ -118,7 +121,9 @@ export class AuditLog {
     const event = buildAuditEvent(record, this.#source);
     // The builder lists every key in canonical order (audit-chain.test.ts checks each kind of event), so the plain
     // serialisation is already the canonical one, without the sorted copy audit-chain.ts canonicalJson makes.
-    const result = await this.#writer.add({ canonical: JSON.stringify(event), index: auditIndexRows(event), ...(jti ? { jti } : {}) });
+    const result = await this.#writer.add({
+      canonical: JSON.stringify(event), id: event.id, recorded: event.recorded, index: auditIndexRows(event), ...(jti ? { jti } : {}),
+    });
     if (result !== undefined) throw new JtiNotRecorded(result);
   }
 
@@ -160,35 +165,37 @@ async function appendAuditEvents(q: Queryable, events: readonly PreparedEvent[],
 }
 
 /**
- * The batch's index rows and compartments as one JSON text, each row an array that starts with its event's position
- * in the batch (1-based). JSON rather than one array parameter per column: it is serialised natively, where the
+ * The batch's ids and times, index rows and compartments as one JSON text, each index row an array that starts with
+ * its event's position in the batch (1-based). JSON rather than one array parameter per column: it is serialised natively, where the
  * driver would escape every element of every array in JavaScript. An AuditEvent stores token and reference rows only
  * (audit-index.ts): its strings, URIs and numbers are not searched, and its codes and date are computed when searched.
  */
 function indexJson(events: readonly PreparedEvent[]): string {
-  const t: unknown[] = [], r: unknown[] = [], c: string[][] = [];
-  events.forEach(({ index }, i) => {
+  const e: string[][] = [], t: unknown[] = [], r: unknown[] = [], c: string[][] = [];
+  events.forEach(({ id, recorded, index }, i) => {
     const n = i + 1;
     if (index.string.length + index.date.length + index.uri.length + index.number.length + index.quantity.length > 0) {
       throw new Error('an AuditEvent has index rows the audit log does not write');
     }
     for (const x of index.token) t.push([n, x.p, x.system, x.code, x.text]);
     for (const x of index.reference) r.push([n, x.p, x.targetType, x.targetId, x.url]);
+    e.push([id, recorded]);
     c.push(index.compartments);
   });
-  return JSON.stringify({ t, r, c });
+  return JSON.stringify({ e, t, r, c });
 }
 
 // One statement per batch: the resource rows, their index rows and the chain links. `resources.last_updated` is the
 // event's `recorded` time, which is also its meta.lastUpdated.
 // $1: the events (a JSON array, in chain order); $2: indexJson; $3: the head's number; $4: the links' hashes.
 const INSERT_CTES = `
-  WITH ev AS (
-    SELECT e.n::int AS n, e.doc, e.doc->>'id' AS id FROM json_array_elements($1::text::json) WITH ORDINALITY AS e(doc, n)),
-  ix AS (SELECT $2::text::jsonb AS j),
+  WITH ix AS (SELECT $2::text::jsonb AS j),
+  ev AS (
+    SELECT e.n::int AS n, e.doc, ix.j->'e'->(e.n::int - 1)->>0 AS id, ix.j->'e'->(e.n::int - 1)->>1 AS recorded
+      FROM json_array_elements($1::text::json) WITH ORDINALITY AS e(doc, n), ix),
   ins AS (
     INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments)
-    SELECT 'AuditEvent', ev.id, 1, (ev.doc->>'recorded')::timestamptz, false, ev.doc,
+    SELECT 'AuditEvent', ev.id, 1, ev.recorded::timestamptz, false, ev.doc,
            ARRAY(SELECT jsonb_array_elements_text(ix.j->'c'->(ev.n - 1)))
       FROM ev, ix
     RETURNING rid, id),

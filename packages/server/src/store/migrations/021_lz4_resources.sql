@@ -1,0 +1,11 @@
+-- Resources larger than about 2 kB are compressed with lz4, where PostgreSQL is built with it (Debian's and most
+-- packaged servers are; PGlite is not, and keeps migration 012's settings).
+--
+-- Every audited request writes a 2.9 kB AuditEvent. Migration 012 kept such rows inline and uncompressed, since pglz
+-- (the default) cost about 40 µs per event. lz4 compresses one in about the time it takes to validate its JSON and
+-- halves it (2,656 → 1,277 bytes on average; 40,000 events inserted in 437–441 ms against 428–468 uncompressed, and
+-- 867–895 with pglz; reading them back no slower; docs/benchmarks.md, 2026-12-06, 10:30 UTC). Half the bytes per
+-- event is half the heap pages and heap WAL the audit trail writes, and half the shared buffers it takes from the
+-- data the searches read. So the default tuple target is restored: a row over about 2 kB is compressed, and moved out
+-- of line only if it is still over it. Rows already stored keep their form until rewritten.
+DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN ALTER TABLE resources ALTER COLUMN resource SET COMPRESSION lz4; ALTER TABLE resources RESET (toast_tuple_target); ALTER TABLE resource_versions ALTER COLUMN resource SET COMPRESSION lz4; END IF; END $$;
