@@ -166,8 +166,8 @@ async function appendAuditEvents(q: Queryable, events: readonly PreparedEvent[],
 
 /**
  * The batch's ids and times, index rows and compartments as one JSON text, each index row an array that starts with
- * its event's position in the batch (1-based). JSON rather than one array parameter per column: it is serialised natively, where the
- * driver would escape every element of every array in JavaScript. An AuditEvent stores token and reference rows only
+ * its event's position in the batch (1-based). JSON rather than one array parameter per column: it is serialised
+ * natively, where the driver would escape every element of every array in JavaScript. An AuditEvent stores token and reference rows only
  * (audit-index.ts): its strings, URIs and numbers are not searched, and its codes and date are computed when searched.
  */
 function indexJson(events: readonly PreparedEvent[]): string {
