@@ -4,7 +4,7 @@
 -- Every audited request writes a 2.9 kB AuditEvent. Migration 012 kept such rows inline and uncompressed, since pglz
 -- (the default) cost about 40 µs per event. lz4 compresses one in about the time it takes to validate its JSON and
 -- halves it (2,656 → 1,277 bytes on average; 40,000 events inserted in 437–441 ms against 428–468 uncompressed, and
--- 867–895 with pglz; reading them back no slower; docs/benchmarks.md, 2026-12-06, 10:30 UTC). Half the bytes per
+-- 867–895 with pglz; reading them back no slower; docs/benchmarks.md, 2026-12-06, 08:45–11:00 UTC). Half the bytes per
 -- event is half the heap pages and heap WAL the audit trail writes, and half the shared buffers it takes from the
 -- data the searches read. So the default tuple target is restored: a row over about 2 kB is compressed, and moved out
 -- of line only if it is still over it. Rows already stored keep their form until rewritten.
