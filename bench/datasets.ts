@@ -75,7 +75,14 @@ async function clearAuditTrail(dbName: string): Promise<void> {
     await c.query('COMMIT');
     // Rewritten, not only vacuumed: the deleted rows' index entries would otherwise stay as bloat (sp_token's rid index
     // had grown fourfold after a dozen runs, and R's PostgreSQL time with it).
-    if (rowCount) await c.query(`VACUUM (FULL, ANALYZE) resources, audit_chain, ${INDEX_TABLES.join(', ')}`);
+    const tables = `resources, audit_chain, ${INDEX_TABLES.join(', ')}`;
+    if (rowCount) await c.query(`VACUUM (FULL, ANALYZE) ${tables}`);
+    // A rewrite (VACUUM FULL, or a migration that changes a column's type) leaves the visibility map empty, and then
+    // no scan can be index-only: S's patient lookup read sp_reference's heap (a bitmap heap scan, and that table in the
+    // working set) where the covering index alone serves it, and read 11-14 pages per search from outside shared
+    // buffers instead of 2-4 (docs/benchmarks.md, 2026-12-06 12:00). A running database has autovacuum set the map; a
+    // plain VACUUM sets it here (quick when the map is already set).
+    await c.query(`VACUUM ${tables}`);
     return rowCount ?? 0;
   });
   if (removed > 0) console.log(`dataset ${dbName}: removed ${removed} AuditEvents left by earlier runs`);
