@@ -4,6 +4,7 @@
 import autocannon from 'autocannon';
 import { postgresPids, snapshot, split, type CpuSplit } from './cpu.ts';
 import { PG_ADMIN_URL } from './datasets.ts';
+import { pgCounters, perRequest, type PgWork } from './pg-work.ts';
 
 export interface LoadSpec {
   /** Full URL of the first request (host and default path). */
@@ -30,6 +31,8 @@ export interface Measurement {
   timeouts: number;
   /** CPU time per request by process (Linux only). */
   cpu?: CpuSplit;
+  /** PostgreSQL's work per request for `database` (pg-work.ts). */
+  pgWork?: PgWork;
   ok: boolean;
 }
 
@@ -53,6 +56,7 @@ export async function measure(spec: LoadSpec): Promise<Measurement> {
   let latencies = new Float64Array(1 << 16);
   let n = 0;
   const pgPids = await postgresPids(PG_ADMIN_URL, spec.database); // the server's pool is connected after the warm-up
+  const countersBefore = spec.database === undefined ? undefined : await pgCounters(PG_ADMIN_URL, spec.database);
   const before = snapshot(spec.serverPid, pgPids);
   const result = await fire(spec, spec.durationSeconds, (ms) => {
     if (n === latencies.length) {
@@ -63,6 +67,7 @@ export async function measure(spec: LoadSpec): Promise<Measurement> {
     latencies[n++] = ms;
   });
   const cpu = split(before, snapshot(spec.serverPid, pgPids), n);
+  const countersAfter = spec.database === undefined ? undefined : await pgCounters(PG_ADMIN_URL, spec.database);
   const sorted = latencies.slice(0, n).sort();
   let sum = 0;
   for (const v of sorted) sum += v;
@@ -85,6 +90,7 @@ export async function measure(spec: LoadSpec): Promise<Measurement> {
     errors: result.errors,
     timeouts: result.timeouts,
     cpu,
+    pgWork: perRequest(countersBefore, countersAfter, n),
     ok: n > 0 && result.non2xx === 0 && result.errors === 0,
   };
 }

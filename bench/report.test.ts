@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateTargets, formatDrift, formatResults, helloDrift, helloRatio, type Row } from './report.ts';
+import { evaluateTargets, formatDrift, formatPgWork, formatResults, helloDrift, helloRatio, type Row } from './report.ts';
+import { perRequest } from './pg-work.ts';
 import type { Measurement } from './load.ts';
 
 function row(scenario: string, rps: number, ok = true): Row {
@@ -53,4 +54,19 @@ test('the warning and the table name the scenarios whose hello-world drifted', (
   const lines = formatResults(rows).split('\n');
   assert.match(lines.find((l) => l.startsWith('| R '))!, /\| +0\.113 \| +\+29% \|/);
   assert.match(lines.find((l) => l.startsWith('| hello-world (after R)'))!, /\| +1\.286 \| +– \|/);
+});
+
+test("PostgreSQL's work is counted per request and shown only for the scenarios that have it", () => {
+  const before = { commits: 100, blocksHit: 5_000, blocksRead: 40, rowsFetched: 900, walBytes: 1_000_000 };
+  const after = { commits: 1_300, blocksHit: 305_000, blocksRead: 3_040, rowsFetched: 90_900, walBytes: 5_000_000 };
+  const work = perRequest(before, after, 1_000);
+  assert.deepEqual(work, { commits: 1.2, blocksHit: 300, blocksRead: 3, rowsFetched: 90, walBytes: 4_000 });
+  assert.equal(perRequest(before, undefined, 1_000), undefined, 'no figures without both snapshots');
+  assert.equal(perRequest(before, after, 0), undefined, 'nor without requests');
+  const s = row('S', 1_000);
+  s.measurement!.pgWork = work;
+  const lines = formatPgWork([row('hello-world', 20_000), s]).split('\n');
+  assert.equal(lines.length, 4, 'a caption, a header, a rule and one row: hello-world has no database');
+  assert.match(lines[3]!, /^\| S +\| +1\.20 \| +300\.0 \| +3\.00 \| +90\.0 \| 4000 +\|$/);
+  assert.equal(formatPgWork([row('hello-world', 20_000)]), '');
 });

@@ -137,6 +137,22 @@ export function formatCpu(rows: Row[]): string {
   );
 }
 
+/**
+ * PostgreSQL's work per request (pg-work.ts), for the scenarios that use the database: counts that do not drift with
+ * the machine's speed, to compare runs by. '' when no scenario has them.
+ */
+export function formatPgWork(rows: Row[]): string {
+  const measured = rows.filter((r) => r.measurement?.pgWork);
+  if (measured.length === 0) return '';
+  return 'PostgreSQL work per request (counts: they do not drift with the machine\'s speed)\n' + table(
+    ['scenario', 'commits', 'buffers hit', 'pages read', 'rows fetched', 'WAL bytes'],
+    measured.map((r) => {
+      const w = r.measurement!.pgWork!;
+      return [r.scenario, w.commits.toFixed(2), w.blocksHit.toFixed(1), w.blocksRead.toFixed(2), w.rowsFetched.toFixed(1), String(w.walBytes)];
+    }),
+  );
+}
+
 /** How far hello-world may change across a scenario before its ratio is flagged as unreliable. */
 const MAX_DRIFT = 0.1;
 

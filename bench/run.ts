@@ -21,7 +21,7 @@ import { cloneDataset, dropDataset, ensureDataset, formatDuration, postgresVersi
 import { measure } from './load.ts';
 import { backgroundLoad } from './cpu.ts';
 import { freePort, HOST, startNode, stop, stopAll, waitForHttp, type Child } from './processes.ts';
-import { evaluateTargets, formatCpu, formatDrift, formatResults, formatTargets, writeResults, type Row } from './report.ts';
+import { evaluateTargets, formatCpu, formatDrift, formatPgWork, formatResults, formatTargets, writeResults, type Row } from './report.ts';
 import { ALL_SCENARIOS, codeExchangeScenario, fhirScenario, helloScenario, minimalReadScenario, preflight, tokenScenario, type Scenario, type ScenarioName } from './scenarios.ts';
 import { WRITER_PATIENTS } from './fixtures.ts';
 import { MAX_K_RUN_SECONDS, mintAccessToken, mintPatientTokens, prepareAuthorizationCodes, presignAssertions, TOKEN_PATH, verifyRate } from './auth.ts';
@@ -289,7 +289,8 @@ async function main(): Promise<number> {
   const finishedAt = new Date();
   const file = writeResults({ startedAt, finishedAt, machine, options: { ...load, waitIdleSeconds, only, skip10k: values['skip-10k'], fresh: values.fresh, kAlg, kRate, xRate }, datasets, results: rows, targets, error }, startedAt);
   const drift = formatDrift(rows);
-  console.log(`\n${formatResults(rows)}\n\n${formatCpu(rows)}\n\n${formatTargets(targets)}${drift ? `\n\n${drift}` : ''}\n\nresults: ${file} (${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)})`);
+  const pgWork = formatPgWork(rows);
+  console.log(`\n${formatResults(rows)}\n\n${formatCpu(rows)}${pgWork ? `\n\n${pgWork}` : ''}\n\n${formatTargets(targets)}${drift ? `\n\n${drift}` : ''}\n\nresults: ${file} (${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)})`);
   return error || rows.some((r) => r.failure) ? 1 : 0;
 }
 
