@@ -80,7 +80,7 @@ async function clearAuditTrail(dbName: string): Promise<void> {
     // A rewrite (VACUUM FULL, or a migration that changes a column's type) leaves the visibility map empty, and then
     // no scan can be index-only: S's patient lookup read sp_reference's heap (a bitmap heap scan, and that table in the
     // working set) where the covering index alone serves it, and read 11-14 pages per search from outside shared
-    // buffers instead of 2-4 (docs/benchmarks.md, 2026-12-06 12:00). A running database has autovacuum set the map; a
+    // buffers instead of 2-4 (docs/benchmarks.md, 2026-12-06, 11:40). A running database has autovacuum set the map; a
     // plain VACUUM sets it here (quick when the map is already set).
     await c.query(`VACUUM ${tables}`);
     return rowCount ?? 0;

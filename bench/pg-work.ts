@@ -2,7 +2,7 @@
 // or read from outside them), rows fetched, and WAL written. CPU time and throughput move with this VM's speed by tens
 // of percent within minutes; these counts do not, so two runs of the same code agree on them, and a change that makes
 // a statement touch fewer pages shows here even when its throughput is lost in the noise (the empty visibility map
-// of docs/benchmarks.md, 2026-12-06 11:40, was found this way: 11-14 pages read per search instead of 2-4).
+// of docs/benchmarks.md, 2026-12-06, 11:40, was found this way: 11-14 pages read per search instead of 2-4).
 //
 // PostgreSQL 15 backends publish their counts at most once a second, so each snapshot misses up to about a second of
 // the work just before it. For a steady load the two misses roughly cancel (the warm-up's tail is counted in the

@@ -16,7 +16,7 @@ export async function migrate(db: Database): Promise<string[]> {
   // A migration that rewrites a table (a column's type changed, as 020 did) leaves its visibility map empty, and until
   // a VACUUM sets it again no scan of it can be index-only: a patient's search then reads sp_reference's rows where the
   // covering index alone would do (a third more PostgreSQL time per search in the benchmark, docs/benchmarks.md
-  // 2026-12-06 12:00). Autovacuum may not come to a read-mostly table for a long time, since a rewrite restarts the
+  // 2026-12-06, 11:40). Autovacuum may not come to a read-mostly table for a long time, since a rewrite restarts the
   // counts that trigger it. So an upgrade ends with one VACUUM, outside the migrations' transaction (VACUUM cannot run
   // in one). A new database's tables are empty and need none.
   if (upgrade) await db.query(`VACUUM (ANALYZE) ${DATA_TABLES.join(', ')}`);
