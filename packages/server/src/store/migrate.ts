@@ -3,12 +3,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Database } from './database.ts';
+import { INDEX_TABLES } from './repository.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 const LOCK_KEY = 7_250_931; // arbitrary, constant: "firekeeper migrations"
 
-/** The tables that hold resources and their index rows: the ones a migration may rewrite. */
-const DATA_TABLES = ['resources', 'resource_versions', 'sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri', 'audit_chain'];
+/** The tables that hold resources and the rows derived from them: the ones a migration may rewrite. */
+const DATA_TABLES = ['resources', 'resource_versions', ...INDEX_TABLES, 'audit_chain'];
 
 /** Applies the migrations not yet applied; returns their file names. */
 export async function migrate(db: Database): Promise<string[]> {

@@ -150,7 +150,8 @@ const REFERENCES_EXIST = `NOT EXISTS (
 
 const EMPTY_INDEX: IndexRows = { token: [], string: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };
 
-const INDEX_TABLES = ['sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri', 'consent_denials'];
+/** The tables of rows derived from a resource's current version, keyed by its rid (replaced with every write). */
+export const INDEX_TABLES = ['sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri', 'consent_denials'];
 
 const denialColumns = (d: DenyRule[]) => [
   d.map((r) => r.patient), d.map((r) => r.clientId), d.map((r) => r.resourceType), d.map((r) => r.labelSystem), d.map((r) => r.labelCode),
