@@ -1,12 +1,14 @@
-// The stored search index rows of an AuditEvent built by audit-event.ts, computed straight from its known shape.
-// The general extractor (fhir/index-extract.ts) evaluates every indexed AuditEvent search parameter's FHIRPath
-// expression: ~90 µs per event, as much as a whole read request. This takes a few µs; audit-index.test.ts checks
-// that it yields exactly the extractor's rows (and compartments) for every kind of record the builder makes.
-// The codes and the time (action, outcome, type, subtype, date) are not stored: the database computes them when a
-// search asks (COMPUTED_INDEX_KEYS, migration 014).
+// The index rows of an AuditEvent built by audit-event.ts, computed straight from its known shape, and what the audit
+// log stores of them: its Patient compartments and its search keys (fhir/search/audit-keys.ts). No row is stored:
+// every indexed AuditEvent parameter is computed from the event when a search needs it (COMPUTED_INDEX_KEYS,
+// migrations 014 and 022), the references and identifiers below among them; their keys find the candidates.
+// The general extractor (fhir/index-extract.ts) evaluates every AuditEvent search parameter's FHIRPath expression:
+// ~90 µs per event, as much as a whole read request. This takes a few µs; audit-index.test.ts checks that it yields
+// exactly the extractor's rows (and compartments) for every kind of record the builder makes.
 // @see http://hl7.org/fhir/R4/auditevent.html#search
 import { parseReference, type IndexRows } from '../fhir/index-extract.ts';
 import { indexesReferenceIdentifier } from '../fhir/search-parameters.ts';
+import { auditSearchKeys } from '../fhir/search/audit-keys.ts';
 import type { AuditEventResource } from './audit-event.ts';
 
 type Who = { reference?: string; identifier?: { system?: string; value?: string; type?: unknown } };
@@ -27,6 +29,13 @@ function addReference(rows: ReferenceRow[], row: ReferenceRow): void {
   if (!rows.some((r) => r.p === row.p && r.targetType === row.targetType && r.targetId === row.targetId && r.url === row.url)) rows.push(row);
 }
 
+/** What `resources.compartments` holds for the event: its Patient compartments and its search keys. */
+export function auditCompartments(event: AuditEventResource): string[] {
+  const rows = auditIndexRows(event);
+  return [...rows.compartments, ...auditSearchKeys(rows)];
+}
+
+/** The event's reference and identifier rows (agent, entity, patient) and its Patient compartments. */
 export function auditIndexRows(event: AuditEventResource): IndexRows {
   const e = event as unknown as Shape;
   const rows: IndexRows = { token: [], string: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };

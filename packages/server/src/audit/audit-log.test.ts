@@ -49,17 +49,18 @@ describe('AuditLog', () => {
     await log.close();
   });
 
-  it('stores AuditEvents as searchable resources in their patients\' compartments, but not in the version history', async () => {
+  it('stores AuditEvents in their patients\' compartments with their search keys, without index rows or history', async () => {
     const log = new AuditLog(db, { source: SOURCE });
     const r = record(7, 'compartment-1');
     await log.record(r);
-    const [row] = await db.query<{ compartments: string[]; version: number }>(`SELECT compartments, version FROM resources WHERE type = 'AuditEvent' AND id = $1`, [r.id]);
-    assert.deepEqual(row!.compartments, ['Patient/compartment-1']);
-    const [versions] = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM resource_versions WHERE type = 'AuditEvent'`);
-    assert.equal(versions!.n, '0');
-    const refs = await db.query<{ p: string }>(
-      `SELECT s.p FROM sp_reference s JOIN resources r ON r.rid = s.rid WHERE r.id = $1 AND s.target_id = 'compartment-1' ORDER BY s.p`, [r.id]);
-    assert.deepEqual(refs.map((x) => x.p), ['AuditEvent.entity', 'AuditEvent.patient']);
+    const [row] = await db.query<{ rid: string; compartments: string[] }>(`SELECT rid::text AS rid, compartments FROM resources WHERE type = 'AuditEvent' AND id = $1`, [r.id]);
+    const key = (p: string, v: string) => `AuditEvent.${p}\u001f${v}`;
+    assert.deepEqual([...row!.compartments].sort(), ['Patient/compartment-1', key('agent', 'Practitioner/pr-1'), key('agent', 'urn:firekeeper:client-id|app'),
+      key('entity', 'Observation/o-7'), key('entity', 'Patient/compartment-1'), key('patient', 'Patient/compartment-1')].sort());
+    for (const table of ['resource_versions', 'sp_token', 'sp_reference', 'sp_date', 'sp_string', 'sp_uri']) {
+      const [{ n }] = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table} WHERE ${table === 'resource_versions' ? `type = 'AuditEvent'` : `rid = ${row!.rid}`}`);
+      assert.equal(n, '0', table);
+    }
     await log.close();
   });
 

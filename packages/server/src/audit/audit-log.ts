@@ -10,10 +10,9 @@
 // waiting for that instance's transaction), and the batch is numbered and hashed again from the chain's real head.
 import type { Database, Queryable } from '../store/database.ts';
 import { isUniqueViolation } from '../store/database.ts';
-import type { IndexRows } from '../fhir/index-extract.ts';
 import { BatchWriter, type BatchWriterStats } from '../store/batch-writer.ts';
 import { buildAuditEvent, type AuditRecord, type AuditSource } from './audit-event.ts';
-import { auditIndexRows } from './audit-index.ts';
+import { auditCompartments } from './audit-index.ts';
 import { chainHash, GENESIS_HASH } from './audit-chain.ts';
 import { jtiInsertCtes, jtiJson, recordJtis, type JtiItem } from '../auth/assertion-jtis.ts';
 
@@ -27,7 +26,8 @@ export interface PreparedEvent {
   /** The event's id and `recorded` time, sent beside it so that the statement need not parse the event for them. */
   id: string;
   recorded: string;
-  index: IndexRows;
+  /** Its Patient compartments and search keys (audit-index.ts), for `resources.compartments`. */
+  compartments: string[];
   /** A client assertion's jti, committed with the event or the event is not written (auth/assertion-jtis.ts). */
   jti?: JtiItem;
 }
@@ -122,7 +122,7 @@ export class AuditLog {
     // The builder lists every key in canonical order (audit-chain.test.ts checks each kind of event), so the plain
     // serialisation is already the canonical one, without the sorted copy audit-chain.ts canonicalJson makes.
     const result = await this.#writer.add({
-      canonical: JSON.stringify(event), id: event.id, recorded: event.recorded, index: auditIndexRows(event), ...(jti ? { jti } : {}),
+      canonical: JSON.stringify(event), id: event.id, recorded: event.recorded, compartments: auditCompartments(event), ...(jti ? { jti } : {}),
     });
     if (result !== undefined) throw new JtiNotRecorded(result);
   }
@@ -155,7 +155,7 @@ async function appendAuditEvents(q: Queryable, events: readonly PreparedEvent[],
     previous = chainHash(previous, e.canonical);
     hashes.push(previous);
   }
-  const params = [`[${events.map((e) => e.canonical).join(',')}]`, indexJson(events), String(head.seq), hashes];
+  const params = [`[${events.map((e) => e.canonical).join(',')}]`, JSON.stringify(events.map((e) => [e.id, e.recorded, e.compartments])), String(head.seq), hashes];
   const jtis = events.flatMap((e) => (e.jti ? [e.jti] : []));
   const [{ n }] = jtis.length === 0
     ? await q.query<{ n: number }>(INSERT_SQL, params)
@@ -164,47 +164,22 @@ async function appendAuditEvents(q: Queryable, events: readonly PreparedEvent[],
   return { seq: head.seq + BigInt(events.length), hash: previous };
 }
 
-/**
- * The batch's ids and times, index rows and compartments as one JSON text, each index row an array that starts with
- * its event's position in the batch (1-based). JSON rather than one array parameter per column: it is serialised
- * natively, where the driver would escape every element of every array in JavaScript. An AuditEvent stores token and reference rows only
- * (audit-index.ts): its strings, URIs and numbers are not searched, and its codes and date are computed when searched.
- */
-function indexJson(events: readonly PreparedEvent[]): string {
-  const e: string[][] = [], t: unknown[] = [], r: unknown[] = [], c: string[][] = [];
-  events.forEach(({ id, recorded, index }, i) => {
-    const n = i + 1;
-    if (index.string.length + index.date.length + index.uri.length + index.number.length + index.quantity.length > 0) {
-      throw new Error('an AuditEvent has index rows the audit log does not write');
-    }
-    for (const x of index.token) t.push([n, x.p, x.system, x.code, x.text]);
-    for (const x of index.reference) r.push([n, x.p, x.targetType, x.targetId, x.url]);
-    e.push([id, recorded]);
-    c.push(index.compartments);
-  });
-  return JSON.stringify({ e, t, r, c });
-}
-
-// One statement per batch: the resource rows, their index rows and the chain links. `resources.last_updated` is the
-// event's `recorded` time, which is also its meta.lastUpdated.
-// $1: the events (a JSON array, in chain order); $2: indexJson; $3: the head's number; $4: the links' hashes.
+// One statement per batch: the resource rows and the chain links. An AuditEvent has no index rows: its search
+// parameters are computed when searched, and found by the keys in its compartments (migrations 014 and 022).
+// `resources.last_updated` is the event's `recorded` time, which is also its meta.lastUpdated.
+// $1: the events (a JSON array, in chain order); $2: [id, recorded, compartments] of each, as one JSON text (the
+// driver would escape every element of a text[] parameter in JavaScript); $3: the head's number; $4: the links' hashes.
 const INSERT_CTES = `
-  WITH ix AS (SELECT $2::text::jsonb AS j),
-  ev AS (
-    SELECT e.n::int AS n, e.doc, ix.j->'e'->(e.n::int - 1)->>0 AS id, ix.j->'e'->(e.n::int - 1)->>1 AS recorded
-      FROM json_array_elements($1::text::json) WITH ORDINALITY AS e(doc, n), ix),
+  WITH ev AS (
+    SELECT e.n::int AS n, e.doc, x->>0 AS id, x->>1 AS recorded, x->2 AS compartments
+      FROM json_array_elements($1::text::json) WITH ORDINALITY AS e(doc, n)
+      JOIN json_array_elements($2::text::json) WITH ORDINALITY AS m(x, n) USING (n)),
   ins AS (
     INSERT INTO resources (type, id, version, last_updated, deleted, resource, compartments)
-    SELECT 'AuditEvent', ev.id, 1, ev.recorded::timestamptz, false, ev.doc,
-           ARRAY(SELECT jsonb_array_elements_text(ix.j->'c'->(ev.n - 1)))
-      FROM ev, ix
+    SELECT 'AuditEvent', ev.id, 1, ev.recorded::timestamptz, false, ev.doc, ARRAY(SELECT json_array_elements_text(ev.compartments))
+      FROM ev
     RETURNING rid, id),
   rids AS (SELECT ev.n, ev.id, ins.rid FROM ev JOIN ins ON ins.id = ev.id),
-  rows AS (SELECT k, (x->>0)::int AS n, x FROM ix, LATERAL (VALUES ('t'), ('r')) AS t(k), jsonb_array_elements(ix.j->t.k) AS x),
-  i_token AS (INSERT INTO sp_token (rid, p, system, code, text)
-    SELECT rids.rid, x->>1, x->>2, x->>3, x->>4 FROM rows JOIN rids USING (n) WHERE k = 't'),
-  i_reference AS (INSERT INTO sp_reference (rid, p, target_type, target_id, url)
-    SELECT rids.rid, x->>1, x->>2, x->>3, x->>4 FROM rows JOIN rids USING (n) WHERE k = 'r'),
   chain AS (INSERT INTO audit_chain (seq, rid, event_id, hash)
     SELECT $3::bigint + rids.n, rids.rid, rids.id, ($4::text[])[rids.n] FROM rids)`;
 const INSERT_SQL = `${INSERT_CTES}

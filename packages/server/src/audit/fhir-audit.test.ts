@@ -203,6 +203,50 @@ describe('the audit trail as FHIR', () => {
     assert.match(bySource.json.issue[0].diagnostics, /:identifier modifier is not supported on 'source'/);
   });
 
+  it('references and identifiers, computed and found by their keys, search, chain, include and _has like stored ones', async () => {
+    const pract = (await t.request('POST', '/fhir/Practitioner', { resourceType: 'Practitioner', name: [{ family: 'Keyed' }] })).json.id as string;
+    const clinician = await createUser(t.db, { username: 'dr-keyed', password: 'audit-password', name: 'Dr Keyed', role: 'clinician', fhirUser: `Practitioner/${pract}` });
+    const readAs = async (fhirUser: string) => {
+      const token = await t.token({ clientId: 'keyed-app', scope: 'user/*.rs', subject: clinician.id, context: { fhirUser } });
+      const res = await t.request('GET', `/fhir/Observation/${observationId}`, undefined, { authorization: `Bearer ${token}` });
+      assert.equal(res.status, 200, res.text);
+      return res.headers['x-request-id'] as string;
+    };
+    const local = await readAs(`Practitioner/${pract}`);
+    const elsewhere = await readAs(`https://elsewhere.example/fhir/Practitioner/${pract}`); // the same id on another server
+    const ids = async (query: string) => {
+      const res = await t.request('GET', `/fhir/${query}`);
+      assert.equal(res.status, 200, `${query}: ${res.text}`);
+      return (res.json.entry ?? []).map((e: Json) => `${e.resource.resourceType}/${e.resource.id}`);
+    };
+    const ev = (id: string) => `AuditEvent/${id}`;
+    const app = 'agent:identifier=urn:firekeeper:client-id|keyed-app&_sort=date';
+    assert.deepEqual(await ids(`AuditEvent?agent=Practitioner/${pract}`), [ev(local)]);
+    assert.deepEqual(await ids(`AuditEvent?agent=${pract}`), [ev(local)], 'a bare id: any of the parameter\'s target types');
+    assert.deepEqual(await ids(`AuditEvent?agent:Practitioner=${pract}`), [ev(local)]);
+    assert.deepEqual(await ids(`AuditEvent?agent=http://firekeeper.test/fhir/Practitioner/${pract}`), [ev(local)], 'this server\'s URL');
+    assert.deepEqual(await ids(`AuditEvent?agent=https://elsewhere.example/fhir/Practitioner/${pract}`), [ev(elsewhere)]);
+    assert.deepEqual(await ids(`AuditEvent?${app}`), [ev(local), ev(elsewhere)]);
+    assert.deepEqual(await ids(`AuditEvent?agent:identifier=keyed-app&_sort=date`), [ev(local), ev(elsewhere)], 'any system');
+    assert.deepEqual(await ids(`AuditEvent?entity=Observation/${observationId}&patient=Patient/${patientId}&${app}`), [ev(local), ev(elsewhere)]);
+    assert.deepEqual(await ids(`AuditEvent?entity=Patient/${patientId},Observation/nothing&${app}`), [ev(local), ev(elsewhere)]);
+    assert.deepEqual(await ids(`AuditEvent?entity:missing=true&${app}`), []);
+    assert.deepEqual(await ids(`AuditEvent?agent:Practitioner:missing=false&agent:Practitioner.name=keyed&${app}`), [ev(local)], 'a chain follows local references');
+    assert.deepEqual(await ids(`Practitioner?_id=${pract}&_has:AuditEvent:agent:subtype=read`), [`Practitioner/${pract}`]);
+    assert.deepEqual(await ids(`Practitioner?_id=${pract}&_has:AuditEvent:agent:outcome=8`), []);
+    assert.deepEqual(await ids(`AuditEvent?_id=${local}&_include=AuditEvent:agent:Practitioner`), [ev(local), `Practitioner/${pract}`]);
+    assert.deepEqual(await ids(`Practitioner?_id=${pract}&_revinclude=AuditEvent:agent`), [`Practitioner/${pract}`, ev(local)]);
+    // Another type's members of the same names are not an AuditEvent's: a Provenance's Patient agent does not make
+    // it the patient's, as it would an AuditEvent.
+    const provenance = (await t.request('POST', '/fhir/Provenance', {
+      resourceType: 'Provenance', recorded: new Date().toISOString(), target: [{ reference: `Observation/${observationId}` }],
+      agent: [{ who: { reference: `Patient/${patientId}` } }, { who: { reference: `Practitioner/${pract}` } }],
+    })).json.id as string;
+    const mixed = await ids(`?_type=AuditEvent,Provenance&patient=Patient/${patientId}&_count=1000`);
+    assert.ok(mixed.includes(ev(local)) && !mixed.includes(`Provenance/${provenance}`));
+    assert.deepEqual(await ids(`?_type=AuditEvent,Provenance&agent=Practitioner/${pract}&_sort=_lastUpdated`), [ev(local), `Provenance/${provenance}`]);
+  });
+
   it('a patient reads who looked at their record (patient/AuditEvent.rs), and nothing about anyone else', async () => {
     const other = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Other' }] })).json.id;
     const otherRead = await t.request('GET', `/fhir/Patient/${other}`);

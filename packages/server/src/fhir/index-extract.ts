@@ -245,9 +245,9 @@ function evaluate(param: CompiledParam, resource: object): unknown[] {
  * functions against this extractor).
  */
 export function extractIndexRows(resource: { resourceType: string; id?: string; [k: string]: unknown }, { includeComputed = false } = {}): IndexRows {
-  const token = new RowSet<'token'>();
+  const tokenRows = new RowSet<'token'>();
   const string = new RowSet<'string'>();
-  const ref = new RowSet<'reference'>();
+  const refRows = new RowSet<'reference'>();
   const date = new RowSet<'date'>();
   const number = new RowSet<'number'>();
   const qty = new RowSet<'quantity'>();
@@ -258,7 +258,11 @@ export function extractIndexRows(resource: { resourceType: string; id?: string; 
 
   for (const param of compiledParamsFor(resource.resourceType)) {
     const { key: p, type: paramType, code } = param.def;
-    if (!includeComputed && COMPUTED_INDEX_KEYS.has(p)) continue;
+    // A computed parameter that defines compartments (AuditEvent.patient) is still evaluated for them.
+    const computed = !includeComputed && COMPUTED_INDEX_KEYS.has(p);
+    if (computed && !compartmentParams.has(code)) continue;
+    const token = computed ? new RowSet<'token'>() : tokenRows;
+    const ref = computed ? new RowSet<'reference'>() : refRows;
     for (const item of evaluate(param, resource)) {
       const { type, value } = unwrap(item);
       if (value === null || value === undefined) continue;
@@ -309,9 +313,9 @@ export function extractIndexRows(resource: { resourceType: string; id?: string; 
     }
   }
   return {
-    token: token.rows,
+    token: tokenRows.rows,
     string: string.rows,
-    reference: ref.rows,
+    reference: refRows.rows,
     date: date.rows,
     number: number.rows,
     quantity: qty.rows,

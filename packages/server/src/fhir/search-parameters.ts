@@ -62,10 +62,12 @@ const UNINDEXED_PARAMS = new Set(['address', 'agent-name', 'agent-role', 'altid'
 
 /**
  * Parameters whose index rows are not stored but computed from the stored resource when a search reads them (SQL
- * functions of migration 014, read by search/where.ts in place of sp_token and sp_date): the AuditEvent's codes and
- * time. Writing them cost an audited read about a third of its throughput (docs/benchmarks.md, 2026-12-05).
+ * functions of migrations 014 and 022, read by search/where.ts in place of sp_token, sp_date and sp_reference): every
+ * indexed AuditEvent parameter. Writing their rows cost an audited read about a third of its throughput
+ * (docs/benchmarks.md, 2026-12-05), and then most of what was left of its audit write (2026-12-06).
  */
-export const COMPUTED_INDEX_KEYS: ReadonlySet<string> = new Set(['action', 'outcome', 'type', 'subtype', 'date'].map((code) => `AuditEvent.${code}`));
+export const COMPUTED_INDEX_KEYS: ReadonlySet<string> = new Set(['action', 'outcome', 'type', 'subtype', 'date', 'agent', 'entity', 'patient']
+  .map((code) => `AuditEvent.${code}`));
 
 /**
  * Every concrete R4 resource type: the types whose ancestry in the fhirpath.js R4 model reaches Resource. This is

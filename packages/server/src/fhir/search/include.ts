@@ -6,11 +6,13 @@
 import type { Principal } from '../../access/principal.ts';
 import type { Queryable } from '../../store/database.ts';
 import { badRequest } from '../errors.ts';
-import { getSearchParam, isResourceType, searchParamsFor } from '../search-parameters.ts';
+import { COMPUTED_INDEX_KEYS, getSearchParam, isResourceType, searchParamsFor } from '../search-parameters.ts';
 import { accessFilter } from './access-filter.ts';
 import type { IncludeSpec } from './ast.ts';
 import { isLocalReference } from './param-reference.ts';
-import { Aliases, and, inKeys, raw, sql } from './sql.ts';
+import { targetKey } from './audit-keys.ts';
+import { Aliases, and, FALSE, inKeys, or, raw, sql, TRUE } from './sql.ts';
+import { indexSource } from './where.ts';
 
 /** Rounds of `:iterate` after the first one. */
 export const MAX_ITERATE = 3;
@@ -95,17 +97,29 @@ export async function fetchIncludes(q: Queryable, specs: readonly IncludeSpec[],
 async function includeRound(q: Queryable, spec: IncludeSpec, from: readonly PageRow[], exclude: string[], limit: number, ctx: IncludeContext): Promise<PageRow[]> {
   const s = raw('s');
   const t = raw('t');
-  const target = spec.targetType ? sql`${s}.target_type = ${spec.targetType}` : sql`TRUE`;
+  const a = raw('a');
+  const target = sql`${spec.targetType ? sql`${s}.target_type = ${spec.targetType}` : TRUE} AND ${isLocalReference(s, ctx.fhirBase)}`;
+  const rids = from.map((f) => f.rid);
+  // A computed parameter's rows (an AuditEvent's) come from the events themselves (where.ts indexSource): forward,
+  // from the events of the page; reverse, from the events that hold the key of a reference to one of `from`.
+  const computed = spec.keys.filter((k) => COMPUTED_INDEX_KEYS.has(k));
+  const stored = spec.keys.filter((k) => !COMPUTED_INDEX_KEYS.has(k));
+  const pointsAtFrom = sql`JOIN unnest(${from.map((f) => f.type)}::text[], ${from.map((f) => f.id)}::text[]) AS f(type, id)
+    ON ${s}.target_type = f.type AND ${s}.target_id = f.id`;
   const selected = spec.reverse
     ? // resources whose reference parameter points at one of `from`
-      sql`${t}.rid IN (SELECT ${s}.rid FROM sp_reference ${s}
-          JOIN unnest(${from.map((f) => f.type)}::text[], ${from.map((f) => f.id)}::text[]) AS f(type, id)
-            ON ${s}.target_type = f.type AND ${s}.target_id = f.id
-          WHERE ${inKeys(sql`${s}.p`, spec.keys)} AND ${target} AND ${isLocalReference(s, ctx.fhirBase)})`
+      or(
+        stored.length === 0 ? FALSE : sql`${t}.rid IN (SELECT ${s}.rid FROM sp_reference ${s} ${pointsAtFrom} WHERE ${inKeys(sql`${s}.p`, stored)} AND ${target})`,
+        computed.length === 0 ? FALSE : and(
+          sql`${t}.compartments && ${computed.flatMap((p) => from.map((f) => targetKey(p, f.type, f.id)))}::text[]`,
+          sql`EXISTS (SELECT 1 FROM ${indexSource('reference', computed, t)} ${s} ${pointsAtFrom} WHERE ${inKeys(sql`${s}.p`, computed)} AND ${target})`,
+        ),
+      )
     : // resources that one of `from` points at
-      sql`(${t}.type, ${t}.id) IN (SELECT ${s}.target_type, ${s}.target_id FROM sp_reference ${s}
-          WHERE ${s}.rid = ANY(${from.map((f) => f.rid)}::bigint[]) AND ${inKeys(sql`${s}.p`, spec.keys)} AND ${target}
-            AND ${s}.target_id IS NOT NULL AND ${isLocalReference(s, ctx.fhirBase)})`;
+      sql`(${t}.type, ${t}.id) IN (SELECT ${s}.target_type, ${s}.target_id FROM ${computed.length > 0
+          ? sql`resources ${a} CROSS JOIN LATERAL ${indexSource('reference', spec.keys, a)} ${s} WHERE ${a}.rid = ANY(${rids}::bigint[]) AND ${s}.rid = ${a}.rid`
+          : sql`sp_reference ${s} WHERE ${s}.rid = ANY(${rids}::bigint[])`}
+            AND ${inKeys(sql`${s}.p`, spec.keys)} AND ${s}.target_id IS NOT NULL AND ${target})`;
   const where = and(selected, sql`NOT ${t}.deleted`, sql`NOT (${t}.rid = ANY(${exclude}::bigint[]))`, accessFilter(ctx.principal, spec.reverse ? spec.sourceType : spec.targetType, t, new Aliases()));
   const { text, params } = sql`SELECT ${t}.rid::text AS rid, ${t}.type, ${t}.id, ${t}.resource::text AS json
     FROM resources ${t} WHERE ${where} ORDER BY ${t}.rid LIMIT ${limit}`.render();

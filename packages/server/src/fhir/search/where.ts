@@ -15,6 +15,7 @@ import { stringMatch } from './param-string.ts';
 import { tokenMatch, tokenTextMatch } from './param-token.ts';
 import { uriMatch } from './param-uri.ts';
 import { candidatesBounded, rowTokenCondition } from './row-keys.ts';
+import { identifierKeyFilter, isKeyed, referenceKeyFilter, targetKeySql } from './audit-keys.ts';
 import { Aliases, and, inKeys, not, or, raw, sql, TRUE, type Sql } from './sql.ts';
 
 export const INDEX_TABLE: Record<SearchParamType, Sql> = {
@@ -33,8 +34,11 @@ export interface WhereContext {
   fhirBase?: string;
 }
 
-// The functions that compute the rows of COMPUTED_INDEX_KEYS from a stored resource (migration 014), by row type.
-const COMPUTED_INDEX: Partial<Record<SearchParamType, Sql>> = { token: raw('audit_event_tokens'), date: raw('audit_event_dates') };
+// The functions that compute the rows of COMPUTED_INDEX_KEYS from a stored AuditEvent (migrations 014 and 022), by
+// row type.
+const COMPUTED_INDEX: Partial<Record<SearchParamType, Sql>> = {
+  token: raw('audit_event_tokens'), date: raw('audit_event_dates'), reference: raw('audit_event_references'),
+};
 
 /**
  * The index rows of `keys` (of row type `type`) for resource row `r`: its sp_* table or, for keys whose rows are
@@ -46,7 +50,8 @@ export function indexSource(type: SearchParamType, keys: readonly string[], r: S
   if (!fn || !keys.some((k) => COMPUTED_INDEX_KEYS.has(k))) return INDEX_TABLE[type];
   // Stored as json (migration 020): converted to jsonb once per row (OFFSET 0 keeps the planner from inlining the
   // conversion into each of the function's uses).
-  const computed = sql`(SELECT f.* FROM (SELECT ${r}.resource::jsonb AS doc OFFSET 0) AS d, ${fn}(${r}.rid, d.doc) AS f)`;
+  // Only an AuditEvent's: another type's resource may have members of the same names (a Provenance's `agent`).
+  const computed = sql`(SELECT f.* FROM (SELECT ${r}.resource::jsonb AS doc WHERE ${r}.type = 'AuditEvent' OFFSET 0) AS d, ${fn}(${r}.rid, d.doc) AS f)`;
   return keys.every((k) => COMPUTED_INDEX_KEYS.has(k)) ? computed : sql`(SELECT * FROM ${INDEX_TABLE[type]} UNION ALL SELECT * FROM ${computed} AS c)`;
 }
 
@@ -83,12 +88,16 @@ export function conditionSql(c: Condition, r: Sql, ctx: WhereContext): Sql {
     case 'token': {
       const matches = indexExists(c.param, r, ctx, (s) => tokenMatch(s, c.values), 'token');
       // R4 search §3.1.1.5.5 `:not`: resources without a matching token (including those with no value at all).
-      return c.negate ? not(matches) : matches;
+      if (c.negate) return not(matches);
+      return and(c.param.type === 'reference' && isKeyed(c.param.keys) ? identifierKeyFilter(r, c.param.keys, c.values) ?? TRUE : TRUE, matches);
     }
     case 'token-text':
       return indexExists(c.param, r, ctx, (s) => tokenTextMatch(s, c.values), 'token');
     case 'reference':
-      return indexExists(c.param, r, ctx, (s) => referenceMatch(s, c.values, ctx.fhirBase));
+      return and(
+        isKeyed(c.param.keys) ? referenceKeyFilter(r, c.param.keys, c.values) ?? TRUE : TRUE,
+        indexExists(c.param, r, ctx, (s) => referenceMatch(s, c.values, ctx.fhirBase)),
+      );
     case 'date':
       return indexExists(c.param, r, ctx, (s) => dateMatch(s, c.values));
     case 'number':
@@ -111,17 +120,22 @@ function chainSql(c: Extract<Condition, { kind: 'chain' }>, r: Sql, ctx: WhereCo
   const t = ctx.aliases.next('t');
   const byTarget = or(...c.links.map((l) => and(sql`${s}.target_type = ${l.targetType}`, conditionSql(l.condition, t, ctx))));
   const types = c.links.map((l) => l.targetType);
-  return sql`EXISTS (SELECT 1 FROM sp_reference ${s} JOIN resources ${t} ON ${t}.type = ${s}.target_type AND ${t}.id = ${s}.target_id
+  return sql`EXISTS (SELECT 1 FROM ${indexSource('reference', c.param.keys, r)} ${s} JOIN resources ${t} ON ${t}.type = ${s}.target_type AND ${t}.id = ${s}.target_id
     WHERE ${s}.rid = ${r}.rid AND ${inKeys(sql`${s}.p`, c.param.keys)} AND ${isLocalReference(s, ctx.fhirBase)}
       AND NOT ${t}.deleted AND ${accessFilter(ctx.principal, types.length === 1 ? types[0] : undefined, t, ctx.aliases)} AND ${byTarget})`;
 }
 
 // Reverse chaining (R4 search §3.1.1.4.14): some current, visible `sourceType` resource references this row
 // through `key` and matches the inner condition. Uses `sp_reference_lookup (p, target_id, target_type)`.
+// A keyed AuditEvent parameter's rows are computed from the events that hold this row's key.
 function hasSql(c: Extract<Condition, { kind: 'has' }>, r: Sql, ctx: WhereContext): Sql {
   const s = ctx.aliases.next('s');
   const o = ctx.aliases.next('o');
-  return sql`EXISTS (SELECT 1 FROM sp_reference ${s} JOIN resources ${o} ON ${o}.rid = ${s}.rid
+  const from = isKeyed([c.key])
+    ? sql`resources ${o} CROSS JOIN LATERAL ${indexSource('reference', [c.key], o)} ${s}`
+    : sql`sp_reference ${s} JOIN resources ${o} ON ${o}.rid = ${s}.rid`;
+  return sql`EXISTS (SELECT 1 FROM ${from}
     WHERE ${s}.target_type = ${r}.type AND ${s}.target_id = ${r}.id AND ${s}.p = ${c.key} AND ${isLocalReference(s, ctx.fhirBase)}
+      AND ${isKeyed([c.key]) ? sql`${o}.compartments @> ARRAY[${targetKeySql(c.key, r)}]` : TRUE}
       AND NOT ${o}.deleted AND ${accessFilter(ctx.principal, c.sourceType, o, ctx.aliases)} AND ${conditionSql(c.condition, o, ctx)})`;
 }
