@@ -40,7 +40,7 @@ describe('auditIndexRows', () => {
     assert.deepEqual(auditIndexRows(event).compartments.sort(), ['Patient/me', 'Patient/p-1']);
   });
 
-  it('stores the compartments and a key for every reference and identifier a search can name', () => {
+  it('stores the compartments and a key for every local reference, absolute URL and identifier a search can name', () => {
     const event = buildAuditEvent({
       ...records()[0]!, kind: 'rest', interaction: 'read', target: 'Observation/o-1', patients: ['Patient/p-1'],
       actor: { fhirUser: 'https://ehr.example/fhir/Practitioner/dr', clientId: 'app-1' },
@@ -48,7 +48,7 @@ describe('auditIndexRows', () => {
     const k = (p: string, v: string) => `AuditEvent.${p}\u001f${v}`;
     assert.deepEqual(auditCompartments(event).sort(), [
       'Patient/p-1',
-      k('agent', 'Practitioner/dr'), k('agent', 'https://ehr.example/fhir/Practitioner/dr'), k('agent', 'urn:firekeeper:client-id|app-1'),
+      k('agent', 'https://ehr.example/fhir/Practitioner/dr'), k('agent', 'urn:firekeeper:client-id|app-1'), // another server's: by URL only
       k('entity', 'Observation/o-1'), k('entity', 'Patient/p-1'), k('patient', 'Patient/p-1'),
     ].sort());
   });
@@ -77,7 +77,8 @@ describe('the computed AuditEvent index (audit_event_tokens, audit_event_dates)'
     // not a resource type, a URN, contained, empty; an identifier without a system, one named by URL.
     const who = (w: object) => ({ requestor: false, who: w });
     all.push({ ...all[0]!, agent: [
-      who({ reference: 'https://other.example/fhir/Patient/x-1/_history/2' }), who({ reference: 'Foo/1' }), who({ reference: 'urn:uuid:1d2e' }),
+      who({ reference: 'https://other.example/fhir/Patient/x-1/_history/2' }), who({ reference: `${SOURCE.baseUrl}/fhir/Practitioner/here` }),
+      who({ reference: 'Foo/1' }), who({ reference: 'urn:uuid:1d2e' }), who({ reference: `Device/${'d'.repeat(65)}` }),
       who({ reference: '#contained' }), who({ reference: '' }), who({ identifier: { system: '', value: 'v-1' } }),
       who({ identifier: { system: 'urn:ietf:rfc:3986', value: 'https://x' } }), who({ reference: 'Patient/p-2', identifier: { value: 'urn:x' } }),
     ] } as never);
@@ -97,7 +98,7 @@ describe('the computed AuditEvent index (audit_event_tokens, audit_event_dates)'
       assert.deepEqual({ token: rows(token), date: rows(date), reference: rows(reference) }, expected, json);
       // The keys migration 022 gave the events stored before it are the ones the audit log writes.
       const [{ keys }] = await db.query<{ keys: string[] }>('SELECT audit_event_keys($1::jsonb) AS keys', [json]);
-      assert.deepEqual([...keys].sort(), auditSearchKeys(extractIndexRows(event, { includeComputed: true })).sort(), json);
+      assert.deepEqual([...keys].sort(), auditSearchKeys(extractIndexRows(event, { includeComputed: true }), `${SOURCE.baseUrl}/fhir`).sort(), json);
     }
     // fhir_reference_parts knows every resource type by name, as parseReference does.
     const parsed = await db.query<{ t: string | null }>('SELECT (fhir_reference_parts(x || \'/1\')).target_type AS t FROM unnest($1::text[]) AS x', [RESOURCE_TYPES]);

@@ -29,10 +29,14 @@ function addReference(rows: ReferenceRow[], row: ReferenceRow): void {
   if (!rows.some((r) => r.p === row.p && r.targetType === row.targetType && r.targetId === row.targetId && r.url === row.url)) rows.push(row);
 }
 
-/** What `resources.compartments` holds for the event: its Patient compartments and its search keys. */
+/**
+ * What `resources.compartments` holds for the event: its Patient compartments and its search keys. Its absolute
+ * references under its own server's FHIR base (its source observer's base URL, and `/fhir`) name local resources.
+ */
 export function auditCompartments(event: AuditEventResource): string[] {
   const rows = auditIndexRows(event);
-  return [...rows.compartments, ...auditSearchKeys(rows)];
+  const base = (event as unknown as { source?: { observer?: { identifier?: { value?: string } } } }).source?.observer?.identifier?.value;
+  return [...rows.compartments, ...auditSearchKeys(rows, `${base}/fhir`)];
 }
 
 /** The event's reference and identifier rows (agent, entity, patient) and its Patient compartments. */

@@ -214,6 +214,7 @@ describe('the audit trail as FHIR', () => {
     };
     const local = await readAs(`Practitioner/${pract}`);
     const elsewhere = await readAs(`https://elsewhere.example/fhir/Practitioner/${pract}`); // the same id on another server
+    const byUrl = await readAs(`http://firekeeper.test/fhir/Practitioner/${pract}`); // this server's, by its URL
     const ids = async (query: string) => {
       const res = await t.request('GET', `/fhir/${query}`);
       assert.equal(res.status, 200, `${query}: ${res.text}`);
@@ -221,21 +222,25 @@ describe('the audit trail as FHIR', () => {
     };
     const ev = (id: string) => `AuditEvent/${id}`;
     const app = 'agent:identifier=urn:firekeeper:client-id|keyed-app&_sort=date';
-    assert.deepEqual(await ids(`AuditEvent?agent=Practitioner/${pract}`), [ev(local)]);
-    assert.deepEqual(await ids(`AuditEvent?agent=${pract}`), [ev(local)], 'a bare id: any of the parameter\'s target types');
-    assert.deepEqual(await ids(`AuditEvent?agent:Practitioner=${pract}`), [ev(local)]);
-    assert.deepEqual(await ids(`AuditEvent?agent=http://firekeeper.test/fhir/Practitioner/${pract}`), [ev(local)], 'this server\'s URL');
+    const here = [ev(local), ev(byUrl)];
+    const all = [ev(local), ev(elsewhere), ev(byUrl)];
+    assert.deepEqual(await ids(`AuditEvent?agent=Practitioner/${pract}&_sort=date`), here);
+    assert.deepEqual(await ids(`AuditEvent?agent=${pract}&_sort=date`), here, 'a bare id: any of the parameter\'s target types');
+    assert.deepEqual(await ids(`AuditEvent?agent:Practitioner=${pract}&_sort=date`), here);
+    assert.deepEqual(await ids(`AuditEvent?agent=http://firekeeper.test/fhir/Practitioner/${pract}&_sort=date`), here, 'this server\'s URL');
     assert.deepEqual(await ids(`AuditEvent?agent=https://elsewhere.example/fhir/Practitioner/${pract}`), [ev(elsewhere)]);
-    assert.deepEqual(await ids(`AuditEvent?${app}`), [ev(local), ev(elsewhere)]);
-    assert.deepEqual(await ids(`AuditEvent?agent:identifier=keyed-app&_sort=date`), [ev(local), ev(elsewhere)], 'any system');
-    assert.deepEqual(await ids(`AuditEvent?entity=Observation/${observationId}&patient=Patient/${patientId}&${app}`), [ev(local), ev(elsewhere)]);
-    assert.deepEqual(await ids(`AuditEvent?entity=Patient/${patientId},Observation/nothing&${app}`), [ev(local), ev(elsewhere)]);
+    assert.deepEqual(await ids(`AuditEvent?${app}`), all);
+    assert.deepEqual(await ids(`AuditEvent?agent:identifier=keyed-app&_sort=date`), all, 'any system');
+    assert.deepEqual(await ids(`AuditEvent?agent:identifier=|keyed-app`), [], 'no system');
+    assert.deepEqual(await ids(`AuditEvent?entity=Observation/${observationId}&patient=Patient/${patientId}&${app}`), all);
+    assert.deepEqual(await ids(`AuditEvent?entity=Patient/${patientId},Observation/nothing&${app}`), all);
     assert.deepEqual(await ids(`AuditEvent?entity:missing=true&${app}`), []);
-    assert.deepEqual(await ids(`AuditEvent?agent:Practitioner:missing=false&agent:Practitioner.name=keyed&${app}`), [ev(local)], 'a chain follows local references');
+    assert.deepEqual(await ids(`AuditEvent?agent:Practitioner:missing=false&agent:Practitioner.name=keyed&${app}`), here, 'a chain follows local references');
     assert.deepEqual(await ids(`Practitioner?_id=${pract}&_has:AuditEvent:agent:subtype=read`), [`Practitioner/${pract}`]);
     assert.deepEqual(await ids(`Practitioner?_id=${pract}&_has:AuditEvent:agent:outcome=8`), []);
     assert.deepEqual(await ids(`AuditEvent?_id=${local}&_include=AuditEvent:agent:Practitioner`), [ev(local), `Practitioner/${pract}`]);
-    assert.deepEqual(await ids(`Practitioner?_id=${pract}&_revinclude=AuditEvent:agent`), [`Practitioner/${pract}`, ev(local)]);
+    assert.deepEqual(await ids(`Practitioner?_id=${pract}&_revinclude=AuditEvent:agent`), [`Practitioner/${pract}`, ...here]);
+    assert.deepEqual(await ids(`Practitioner?_id=${pract}&_revinclude=AuditEvent:agent:Patient`), [`Practitioner/${pract}`]);
     // Another type's members of the same names are not an AuditEvent's: a Provenance's Patient agent does not make
     // it the patient's, as it would an AuditEvent.
     const provenance = (await t.request('POST', '/fhir/Provenance', {
@@ -244,7 +249,7 @@ describe('the audit trail as FHIR', () => {
     })).json.id as string;
     const mixed = await ids(`?_type=AuditEvent,Provenance&patient=Patient/${patientId}&_count=1000`);
     assert.ok(mixed.includes(ev(local)) && !mixed.includes(`Provenance/${provenance}`));
-    assert.deepEqual(await ids(`?_type=AuditEvent,Provenance&agent=Practitioner/${pract}&_sort=_lastUpdated`), [ev(local), `Provenance/${provenance}`]);
+    assert.deepEqual(await ids(`?_type=AuditEvent,Provenance&agent=Practitioner/${pract}&_sort=_lastUpdated`), [...here, `Provenance/${provenance}`]);
   });
 
   it('a patient reads who looked at their record (patient/AuditEvent.rs), and nothing about anyone else', async () => {

@@ -1,18 +1,19 @@
 // The search keys of an AuditEvent (migration 022). Its reference rows (agent, entity, patient) and its agents' and
 // entities' identifiers are not stored but computed when searched (where.ts indexSource), which alone would make
 // every search by them read every event. So the audit log writes, into the event's `compartments` array beside its
-// Patient compartments, one key per value a search can name, and a search for such a value first narrows the
-// candidates to the rows holding its key (through the array's GIN index), then checks them against the computed
-// rows as any other search does. A key is only a necessary condition: a false candidate is never a match.
+// Patient compartments, one key per value a search can name, and the array's GIN index finds them:
 //
-//   `AuditEvent.agent␟Practitioner/7`   a reference with a type and id (relative, or an absolute URL that ends so)
+//   `AuditEvent.agent␟Practitioner/7`   a reference to a resource on this server (relative, or an absolute URL under
+//                                       the event's FHIR base: its source's base URL and `/fhir`)
 //   `AuditEvent.agent␟https://…`        an absolute reference, by its URL
 //   `AuditEvent.agent␟system|value`     an identifier (`|value` without a system)
 //
-// (␟ is U+001F, which no `Type/id` compartment contains.)
+// (␟ is U+001F, which no `Type/id` compartment contains.) A key is held exactly when the search value it stands for
+// matches, so a search whose values all have keys is answered by the keys alone; others (a bare id of any type,
+// an identifier of any system, `:missing`, chains) read the computed rows.
 import type { IndexRows } from '../index-extract.ts';
 import type { ReferenceValue, TokenValue } from './ast.ts';
-import { sql, type Sql } from './sql.ts';
+import { FALSE, sql, type Sql } from './sql.ts';
 
 const SEP = '\u001f';
 
@@ -24,17 +25,21 @@ export function isKeyed(paramKeys: readonly string[]): boolean {
   return paramKeys.length > 0 && paramKeys.every((k) => KEYED.has(k));
 }
 
-/** The key of a reference to `type`/`id` under parameter key `p`. */
-export function targetKey(p: string, type: string, id: string): string {
+/** The key of a local reference to `type`/`id` under parameter key `p`. */
+function targetKey(p: string, type: string, id: string): string {
   return `${p}${SEP}${type}/${id}`;
 }
 
-/** The search keys of an AuditEvent's reference and identifier rows (audit-index.ts computes those). */
-export function auditSearchKeys(rows: Pick<IndexRows, 'reference' | 'token'>): string[] {
+/**
+ * The search keys of an AuditEvent's reference and identifier rows (audit-index.ts computes those); `fhirBase` is the
+ * FHIR base of the server that wrote it, whose absolute URLs name local resources (search/param-reference.ts).
+ */
+export function auditSearchKeys(rows: Pick<IndexRows, 'reference' | 'token'>, fhirBase: string): string[] {
   const keys = new Set<string>();
   for (const r of rows.reference) {
     if (!KEYED.has(r.p)) continue;
-    if (r.targetType !== null && r.targetId !== null) keys.add(targetKey(r.p, r.targetType, r.targetId));
+    const local = r.url === null || r.url.startsWith(`${fhirBase}/`);
+    if (local && r.targetType !== null && r.targetId !== null) keys.add(targetKey(r.p, r.targetType, r.targetId));
     if (r.url !== null) keys.add(`${r.p}${SEP}${r.url}`);
   }
   for (const t of rows.token) if (KEYED.has(t.p) && t.code !== null) keys.add(`${t.p}${SEP}${t.system ?? ''}|${t.code}`);
@@ -43,14 +48,16 @@ export function auditSearchKeys(rows: Pick<IndexRows, 'reference' | 'token'>): s
 
 /** `r.compartments && keys`: the GIN index's narrowing. */
 function holdsAny(r: Sql, keys: string[]): Sql {
+  if (keys.length === 0) return FALSE;
   return keys.length === 1 ? sql`${r}.compartments @> ARRAY[${keys[0]}]::text[]` : sql`${r}.compartments && ${keys}::text[]`;
 }
 
 /**
- * The narrowing for a reference condition on keyed parameters (`paramKeys`), or undefined when a value has no key
- * to look up (a bare id of any type).
+ * A reference condition on keyed parameters (`paramKeys`) as a test of the row's keys, or undefined when a value has
+ * no key (a bare id of any type). R4 search §3.1.1.4.12: `Type/id` and ids of a typed parameter name local resources;
+ * an absolute URL names what is stored under it, and the local resource when it is under this server's base.
  */
-export function referenceKeyFilter(r: Sql, paramKeys: readonly string[], values: readonly ReferenceValue[]): Sql | undefined {
+export function referenceKeyTest(r: Sql, paramKeys: readonly string[], values: readonly ReferenceValue[]): Sql | undefined {
   const keys: string[] = [];
   for (const p of paramKeys) {
     for (const v of values) {
@@ -64,11 +71,11 @@ export function referenceKeyFilter(r: Sql, paramKeys: readonly string[], values:
       }
     }
   }
-  return keys.length > 0 ? holdsAny(r, keys) : undefined;
+  return holdsAny(r, keys);
 }
 
-/** The narrowing for an `:identifier` condition on keyed parameters, or undefined when a value names no system. */
-export function identifierKeyFilter(r: Sql, paramKeys: readonly string[], values: readonly TokenValue[]): Sql | undefined {
+/** An `:identifier` condition on keyed parameters as a test of the row's keys, or undefined when a value names no system. */
+export function identifierKeyTest(r: Sql, paramKeys: readonly string[], values: readonly TokenValue[]): Sql | undefined {
   const keys: string[] = [];
   for (const p of paramKeys) {
     for (const v of values) {
@@ -76,10 +83,15 @@ export function identifierKeyFilter(r: Sql, paramKeys: readonly string[], values
       keys.push(`${p}${SEP}${v.system ?? ''}|${v.code}`);
     }
   }
-  return keys.length > 0 ? holdsAny(r, keys) : undefined;
+  return holdsAny(r, keys);
 }
 
-/** The key a reference to row `t` (a `resources` alias) has under parameter key `p`, as SQL. */
-export function targetKeySql(p: string, t: Sql): Sql {
-  return sql`${`${p}${SEP}`} || ${t}.type || '/' || ${t}.id`;
+/** Whether row `o` holds the key of a local reference to row `t` (a `resources` alias) under parameter key `p`. */
+export function referencesRow(o: Sql, p: string, t: Sql): Sql {
+  return sql`${o}.compartments @> ARRAY[${`${p}${SEP}`} || ${t}.type || '/' || ${t}.id]`;
+}
+
+/** Whether row `o` holds the key of a local reference to one of `targets` under one of `paramKeys`. */
+export function referencesAny(o: Sql, paramKeys: readonly string[], targets: readonly { type: string; id: string }[]): Sql {
+  return holdsAny(o, paramKeys.flatMap((p) => targets.map((t) => targetKey(p, t.type, t.id))));
 }

@@ -10,7 +10,7 @@ import { COMPUTED_INDEX_KEYS, getSearchParam, isResourceType, searchParamsFor } 
 import { accessFilter } from './access-filter.ts';
 import type { IncludeSpec } from './ast.ts';
 import { isLocalReference } from './param-reference.ts';
-import { targetKey } from './audit-keys.ts';
+import { referencesAny } from './audit-keys.ts';
 import { Aliases, and, FALSE, inKeys, or, raw, sql, TRUE } from './sql.ts';
 import { indexSource } from './where.ts';
 
@@ -100,20 +100,17 @@ async function includeRound(q: Queryable, spec: IncludeSpec, from: readonly Page
   const a = raw('a');
   const target = sql`${spec.targetType ? sql`${s}.target_type = ${spec.targetType}` : TRUE} AND ${isLocalReference(s, ctx.fhirBase)}`;
   const rids = from.map((f) => f.rid);
-  // A computed parameter's rows (an AuditEvent's) come from the events themselves (where.ts indexSource): forward,
-  // from the events of the page; reverse, from the events that hold the key of a reference to one of `from`.
+  // A computed parameter's rows (an AuditEvent's) come from the events themselves: forward, from the events of the
+  // page (where.ts indexSource); reverse, the events that hold the key of a local reference to one of `from`.
   const computed = spec.keys.filter((k) => COMPUTED_INDEX_KEYS.has(k));
   const stored = spec.keys.filter((k) => !COMPUTED_INDEX_KEYS.has(k));
-  const pointsAtFrom = sql`JOIN unnest(${from.map((f) => f.type)}::text[], ${from.map((f) => f.id)}::text[]) AS f(type, id)
-    ON ${s}.target_type = f.type AND ${s}.target_id = f.id`;
   const selected = spec.reverse
     ? // resources whose reference parameter points at one of `from`
       or(
-        stored.length === 0 ? FALSE : sql`${t}.rid IN (SELECT ${s}.rid FROM sp_reference ${s} ${pointsAtFrom} WHERE ${inKeys(sql`${s}.p`, stored)} AND ${target})`,
-        computed.length === 0 ? FALSE : and(
-          sql`${t}.compartments && ${computed.flatMap((p) => from.map((f) => targetKey(p, f.type, f.id)))}::text[]`,
-          sql`EXISTS (SELECT 1 FROM ${indexSource('reference', computed, t)} ${s} ${pointsAtFrom} WHERE ${inKeys(sql`${s}.p`, computed)} AND ${target})`,
-        ),
+        stored.length === 0 ? FALSE : sql`${t}.rid IN (SELECT ${s}.rid FROM sp_reference ${s}
+          JOIN unnest(${from.map((f) => f.type)}::text[], ${from.map((f) => f.id)}::text[]) AS f(type, id) ON ${s}.target_type = f.type AND ${s}.target_id = f.id
+          WHERE ${inKeys(sql`${s}.p`, stored)} AND ${target})`,
+        computed.length === 0 ? FALSE : referencesAny(t, computed, from.filter((f) => !spec.targetType || f.type === spec.targetType)),
       )
     : // resources that one of `from` points at
       sql`(${t}.type, ${t}.id) IN (SELECT ${s}.target_type, ${s}.target_id FROM ${computed.length > 0

@@ -15,7 +15,7 @@ import { stringMatch } from './param-string.ts';
 import { tokenMatch, tokenTextMatch } from './param-token.ts';
 import { uriMatch } from './param-uri.ts';
 import { candidatesBounded, rowTokenCondition } from './row-keys.ts';
-import { identifierKeyFilter, isKeyed, referenceKeyFilter, targetKeySql } from './audit-keys.ts';
+import { identifierKeyTest, isKeyed, referenceKeyTest, referencesRow } from './audit-keys.ts';
 import { Aliases, and, inKeys, not, or, raw, sql, TRUE, type Sql } from './sql.ts';
 
 export const INDEX_TABLE: Record<SearchParamType, Sql> = {
@@ -86,18 +86,16 @@ export function conditionSql(c: Condition, r: Sql, ctx: WhereContext): Sql {
     case 'string':
       return indexExists(c.param, r, ctx, (s) => stringMatch(s, c.match, c.values));
     case 'token': {
-      const matches = indexExists(c.param, r, ctx, (s) => tokenMatch(s, c.values), 'token');
+      const keyed = c.param.type === 'reference' && isKeyed(c.param.keys) ? identifierKeyTest(r, c.param.keys, c.values) : undefined;
+      const matches = keyed ?? indexExists(c.param, r, ctx, (s) => tokenMatch(s, c.values), 'token');
       // R4 search §3.1.1.5.5 `:not`: resources without a matching token (including those with no value at all).
-      if (c.negate) return not(matches);
-      return and(c.param.type === 'reference' && isKeyed(c.param.keys) ? identifierKeyFilter(r, c.param.keys, c.values) ?? TRUE : TRUE, matches);
+      return c.negate ? not(matches) : matches;
     }
     case 'token-text':
       return indexExists(c.param, r, ctx, (s) => tokenTextMatch(s, c.values), 'token');
     case 'reference':
-      return and(
-        isKeyed(c.param.keys) ? referenceKeyFilter(r, c.param.keys, c.values) ?? TRUE : TRUE,
-        indexExists(c.param, r, ctx, (s) => referenceMatch(s, c.values, ctx.fhirBase)),
-      );
+      return (isKeyed(c.param.keys) ? referenceKeyTest(r, c.param.keys, c.values) : undefined)
+        ?? indexExists(c.param, r, ctx, (s) => referenceMatch(s, c.values, ctx.fhirBase));
     case 'date':
       return indexExists(c.param, r, ctx, (s) => dateMatch(s, c.values));
     case 'number':
@@ -127,15 +125,12 @@ function chainSql(c: Extract<Condition, { kind: 'chain' }>, r: Sql, ctx: WhereCo
 
 // Reverse chaining (R4 search §3.1.1.4.14): some current, visible `sourceType` resource references this row
 // through `key` and matches the inner condition. Uses `sp_reference_lookup (p, target_id, target_type)`.
-// A keyed AuditEvent parameter's rows are computed from the events that hold this row's key.
 function hasSql(c: Extract<Condition, { kind: 'has' }>, r: Sql, ctx: WhereContext): Sql {
   const s = ctx.aliases.next('s');
   const o = ctx.aliases.next('o');
-  const from = isKeyed([c.key])
-    ? sql`resources ${o} CROSS JOIN LATERAL ${indexSource('reference', [c.key], o)} ${s}`
-    : sql`sp_reference ${s} JOIN resources ${o} ON ${o}.rid = ${s}.rid`;
-  return sql`EXISTS (SELECT 1 FROM ${from}
-    WHERE ${s}.target_type = ${r}.type AND ${s}.target_id = ${r}.id AND ${s}.p = ${c.key} AND ${isLocalReference(s, ctx.fhirBase)}
-      AND ${isKeyed([c.key]) ? sql`${o}.compartments @> ARRAY[${targetKeySql(c.key, r)}]` : TRUE}
-      AND NOT ${o}.deleted AND ${accessFilter(ctx.principal, c.sourceType, o, ctx.aliases)} AND ${conditionSql(c.condition, o, ctx)})`;
+  const visible = sql`NOT ${o}.deleted AND ${accessFilter(ctx.principal, c.sourceType, o, ctx.aliases)} AND ${conditionSql(c.condition, o, ctx)}`;
+  // An AuditEvent parameter: the events that hold the key of a local reference to this row (audit-keys.ts).
+  if (isKeyed([c.key])) return sql`EXISTS (SELECT 1 FROM resources ${o} WHERE ${o}.type = 'AuditEvent' AND ${referencesRow(o, c.key, r)} AND ${visible})`;
+  return sql`EXISTS (SELECT 1 FROM sp_reference ${s} JOIN resources ${o} ON ${o}.rid = ${s}.rid
+    WHERE ${s}.target_type = ${r}.type AND ${s}.target_id = ${r}.id AND ${s}.p = ${c.key} AND ${isLocalReference(s, ctx.fhirBase)} AND ${visible})`;
 }
