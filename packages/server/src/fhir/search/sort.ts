@@ -1,7 +1,7 @@
 // `_sort` (R4 search §3.1.1.8.2 / "Sorting"): comma-separated keys, `-` for descending. A parameter with several
 // values sorts by its lowest value ascending and its highest descending; each key is computed once per row by a
 // LATERAL aggregate over the parameter's index rows, or read from the row's own date_keys for a date parameter
-// (row-keys.ts). The row's rid ends every order, so the order is total.
+// (row-keys.ts), or, for an AuditEvent's date, its last_updated. The row's rid ends every order, so the order is total.
 import { badRequest } from '../errors.ts';
 import type { ResolvedParam, SortSpec } from './ast.ts';
 import type { OrderKey, SqlCast } from './paging.ts';
@@ -61,14 +61,24 @@ function sortKeySelect(param: ResolvedParam, desc: boolean, r: Sql, aliases: Ali
   return { select: sql`SELECT ${value} AS v FROM ${indexSource(param.type, param.keys, r)} ${k} WHERE ${k}.rid = ${r}.rid AND ${inKeys(sql`${k}.p`, param.keys)}`, cast };
 }
 
+/**
+ * An AuditEvent's `date` is its `recorded` time, which the audit log writes as the row's `last_updated` too
+ * (audit-log.ts), at the same millisecond precision for every event: sorted by that column, a page of the trail in
+ * time order (the admin console's) reads its index in order, instead of computing every event's date from its JSON.
+ */
+function isAuditEventDate(param: ResolvedParam): boolean {
+  return param.keys.length === 1 && param.keys[0] === 'AuditEvent.date';
+}
+
 /** ORDER BY keys (ending with rid) and the LATERAL joins that compute them, for resource row `r`. */
 export function orderKeys(specs: readonly SortSpec[], r: Sql, aliases: Aliases): { keys: OrderKey[]; joins: Sql[] } {
   const keys: OrderKey[] = [];
   const joins: Sql[] = [];
   for (const spec of specs) {
     if (spec.kind === 'id') keys.push({ expr: sql`${r}.id`, cast: 'text', desc: spec.desc, nullable: false });
-    else if (spec.kind === 'lastUpdated') keys.push({ expr: sql`${r}.last_updated`, cast: 'timestamptz', desc: spec.desc, nullable: false });
-    else {
+    else if (spec.kind === 'lastUpdated' || isAuditEventDate(spec.param)) {
+      keys.push({ expr: sql`${r}.last_updated`, cast: 'timestamptz', desc: spec.desc, nullable: false });
+    } else {
       const o = aliases.next('o');
       const { select, cast } = sortKeySelect(spec.param, spec.desc, r, aliases);
       joins.push(sql`CROSS JOIN LATERAL (${select}) ${o}`);
