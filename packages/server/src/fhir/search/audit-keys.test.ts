@@ -53,6 +53,13 @@ describe('AuditEvent search keys', () => {
     assert.doesNotMatch(text, /compartments/);
   });
 
+  it('search date on last_updated, which is the event\'s recorded time (an index range), and :missing on the computed date', () => {
+    const { text, params } = compile('date', 'ge2026-12-01');
+    assert.doesNotMatch(text, /audit_event_dates/);
+    assert.deepEqual({ text, params }, { text: 'r.last_updated >= $1::timestamptz', params: ['2026-12-01T00:00:00.000Z'] });
+    assert.match(compile('date:missing', 'true').text, /audit_event_dates\(r\.rid/);
+  });
+
   it('sort by date as by last_updated, which is the event\'s recorded time: in its index\'s order, nothing computed', () => {
     for (const sort of ['date', '-date']) {
       const { keys, joins } = orderKeys(parseSort(sort, ['AuditEvent']), raw('r'), new Aliases());

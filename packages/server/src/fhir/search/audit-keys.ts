@@ -10,9 +10,10 @@
 //
 // (␟ is U+001F, which no `Type/id` compartment contains.) A key is held exactly when the search value it stands for
 // matches, so a search whose values all have keys is answered by the keys alone; others (a bare id of any type,
-// an identifier of any system, `:missing`, chains) read the computed rows.
+// an identifier of any system, `:missing`, chains) read the computed rows. The event's date is its row's
+// `last_updated` (isAuditEventDate, below).
 import type { IndexRows } from '../index-extract.ts';
-import type { ReferenceValue, TokenValue } from './ast.ts';
+import type { ReferenceValue, ResolvedParam, TokenValue } from './ast.ts';
 import { FALSE, sql, type Sql } from './sql.ts';
 
 const SEP = '\u001f';
@@ -94,4 +95,13 @@ export function referencesRow(o: Sql, p: string, t: Sql): Sql {
 /** Whether row `o` holds the key of a local reference to one of `targets` under one of `paramKeys`. */
 export function referencesAny(o: Sql, paramKeys: readonly string[], targets: readonly { type: string; id: string }[]): Sql {
   return holdsAny(o, paramKeys.flatMap((p) => targets.map((t) => targetKey(p, t.type, t.id))));
+}
+
+/**
+ * An AuditEvent's `date` is its `recorded` time, which the audit log also writes as the row's `last_updated`
+ * (audit-log.ts), at millisecond precision for every event: a `date` search and sort read that column and its index
+ * (`_lastUpdated`'s rules: search/param-date.ts instantMatch), rather than the date computed from every event's JSON.
+ */
+export function isAuditEventDate(param: ResolvedParam): boolean {
+  return param.keys.length === 1 && param.keys[0] === 'AuditEvent.date';
 }

@@ -9,6 +9,7 @@ import { resolveParam } from './parse-params.ts';
 import { inKeys, raw, sql, type Aliases, type Sql } from './sql.ts';
 import { indexSource } from './where.ts';
 import { rowDateSortKey } from './row-keys.ts';
+import { isAuditEventDate } from './audit-keys.ts';
 
 export function parseSort(value: string, scope: readonly string[]): SortSpec[] {
   const specs: SortSpec[] = [];
@@ -59,15 +60,6 @@ function sortKeySelect(param: ResolvedParam, desc: boolean, r: Sql, aliases: Ali
   const k = aliases.next('k');
   const { value, cast } = aggregate(param, desc, k);
   return { select: sql`SELECT ${value} AS v FROM ${indexSource(param.type, param.keys, r)} ${k} WHERE ${k}.rid = ${r}.rid AND ${inKeys(sql`${k}.p`, param.keys)}`, cast };
-}
-
-/**
- * An AuditEvent's `date` is its `recorded` time, which the audit log writes as the row's `last_updated` too
- * (audit-log.ts), at the same millisecond precision for every event: sorted by that column, a page of the trail in
- * time order (the admin console's) reads its index in order, instead of computing every event's date from its JSON.
- */
-function isAuditEventDate(param: ResolvedParam): boolean {
-  return param.keys.length === 1 && param.keys[0] === 'AuditEvent.date';
 }
 
 /** ORDER BY keys (ending with rid) and the LATERAL joins that compute them, for resource row `r`. */

@@ -15,7 +15,7 @@ import { stringMatch } from './param-string.ts';
 import { tokenMatch, tokenTextMatch } from './param-token.ts';
 import { uriMatch } from './param-uri.ts';
 import { candidatesBounded, rowTokenCondition } from './row-keys.ts';
-import { identifierKeyTest, isKeyed, referenceKeyTest, referencesRow } from './audit-keys.ts';
+import { identifierKeyTest, isAuditEventDate, isKeyed, referenceKeyTest, referencesRow } from './audit-keys.ts';
 import { Aliases, and, inKeys, not, or, raw, sql, TRUE, type Sql } from './sql.ts';
 
 export const INDEX_TABLE: Record<SearchParamType, Sql> = {
@@ -97,6 +97,7 @@ export function conditionSql(c: Condition, r: Sql, ctx: WhereContext): Sql {
       return (isKeyed(c.param.keys) ? referenceKeyTest(r, c.param.keys, c.values) : undefined)
         ?? indexExists(c.param, r, ctx, (s) => referenceMatch(s, c.values, ctx.fhirBase));
     case 'date':
+      if (isAuditEventDate(c.param)) return instantMatch(sql`${r}.last_updated`, c.values);
       return indexExists(c.param, r, ctx, (s) => dateMatch(s, c.values));
     case 'number':
       return indexExists(c.param, r, ctx, (s) => numberMatch(s, c.values));
