@@ -121,6 +121,23 @@ describe('the access matrix: every principal reads, searches and walks history o
   }
 });
 
+describe('reads sent together', () => {
+  // Reads issued in the same turn go to the database as one statement (store/statement-batcher.ts): each must still
+  // be judged by its own token.
+  it('every principal reading every resource at once gets exactly what it gets alone', async () => {
+    const apis = await Promise.all(PRINCIPALS.map((who) => apiFor(who)));
+    const reads = PRINCIPALS.flatMap((who, i) => ALL.map(async (ref) => {
+      const expected = (who.refusedTypes ?? []).includes(ref.split('/')[0]!) ? 403 : who.sees.includes(ref) ? 200 : 404;
+      const res = await apis[i]!('GET', `/fhir/${ref}`);
+      return `${who.name} ${ref} ${res.status === 200 ? `${res.json.resourceType}/${res.json.id}` : res.status} (expected ${expected === 200 ? ref : expected})`;
+    }));
+    for (const line of await Promise.all(reads)) {
+      const [, got, expected] = /^.* (\S+) \(expected (\S+)\)$/.exec(line)!;
+      assert.equal(got, expected, line);
+    }
+  });
+});
+
 describe('narrowing happens in SQL, before paging', () => {
   it('a patient/ search pages through exactly the launch patient’s rows, full pages and a right total', async () => {
     const api = await apiFor({ scope: 'patient/*.rs', user: 'all', patient: 'pa' });

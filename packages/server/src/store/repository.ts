@@ -1,6 +1,7 @@
 // Versioned resource persistence: the current row, the version history and the search index rows,
 // all written by one SQL statement so that a resource and its indexes can never disagree.
 import type { Queryable } from './database.ts';
+import { batchedRead } from './statement-batcher.ts';
 import type { IndexRows } from '../fhir/index-extract.ts';
 import type { DenyRule } from '../access/consent-rules.ts';
 import { and, raw, sql, TRUE, type Sql } from '../fhir/search/sql.ts';
@@ -55,13 +56,13 @@ export type VisibleVersion = StoredVersion & { visible: boolean };
 
 /**
  * The current version of a resource (possibly a tombstone), or undefined if it never existed. `visible` is a
- * predicate over the row alias `r` (the access filter): the row comes back either way, with its verdict.
+ * predicate over the row alias `r` (the access filter): the row comes back either way, with its verdict. Outside a
+ * transaction it goes with the other reads of the same turn (statement-batcher.ts).
  */
 export async function readCurrent(q: Queryable, type: string, id: string, visible: Sql = TRUE): Promise<VisibleVersion | undefined> {
-  const { text, params } = sql`SELECT ${columns('r', 'r.deleted')}, r.compartments, CASE WHEN r.deleted THEN NULL ELSE r.resource::text END AS json,
-      ${visible} AS visible
-    FROM resources r WHERE r.type = ${type} AND r.id = ${id}`.render();
-  return (await q.query<VisibleVersion>(text, params))[0];
+  return (await batchedRead<VisibleVersion>(q, sql`SELECT ${columns('r', 'r.deleted')}, r.compartments,
+      CASE WHEN r.deleted THEN NULL ELSE r.resource::text END AS json, ${visible} AS visible
+    FROM resources r WHERE r.type = ${type} AND r.id = ${id}`))[0];
 }
 
 /**
