@@ -89,8 +89,10 @@ describe('the SDK in a real browser (chromium)', { skip: chromiumSkipReason('the
     await popup.getByLabel('Username').fill('ada');
     await popup.getByLabel('Password').fill(PASSWORD);
     await popup.getByRole('button', { name: 'Sign in' }).click();
+    // The redirect page closes the popup as soon as it has posted the response: wait for that before it can happen.
+    const closed = popup.waitForEvent('close');
     await popup.getByRole('button', { name: 'Allow' }).click();
-    await popup.waitForEvent('close');
+    await closed;
     await page.locator('#out').filter({ hasText: /\S/ }).waitFor();
     const text = await page.locator('#out').innerText();
     assert.ok(text.startsWith('{'), text);

@@ -88,25 +88,15 @@ AS $$
    WHERE jsonb_typeof(w.party->'reference') = 'string'
 $$;
 
--- Migration 014's tokens, and now the agents' and entities' identifiers (search-parameters.ts
+-- Migration 014's tokens (the codes), and now the agents' and entities' identifiers (search-parameters.ts
 -- indexesReferenceIdentifier: not the BALP X-Request-Id, which is the event's own id, nor one named by URL, which
 -- is this server on every event).
-CREATE OR REPLACE FUNCTION audit_event_tokens(rid bigint, doc jsonb)
+ALTER FUNCTION audit_event_tokens(bigint, jsonb) RENAME TO audit_event_codes;
+CREATE FUNCTION audit_event_tokens(rid bigint, doc jsonb)
   RETURNS TABLE (rid bigint, p text, system text, code text, text text)
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT rid, 'AuditEvent.' || t.param, nullif(t.c->>'system', ''), nullif(t.c->>'code', ''),
-         nullif(btrim(regexp_replace(lower(regexp_replace(normalize(t.c->>'display', NFD), '[\u0300-\u036f]', '', 'g')), '\s+', ' ', 'g')), '')
-    FROM (
-      SELECT 'action' AS param, jsonb_build_object('code', doc->'action') AS c WHERE jsonb_typeof(doc->'action') = 'string'
-      UNION ALL
-      SELECT 'outcome', jsonb_build_object('code', doc->'outcome') WHERE jsonb_typeof(doc->'outcome') = 'string'
-      UNION ALL
-      SELECT 'type', doc->'type' WHERE jsonb_typeof(doc->'type') = 'object'
-      UNION ALL
-      SELECT 'subtype', s FROM jsonb_array_elements(CASE WHEN jsonb_typeof(doc->'subtype') = 'array' THEN doc->'subtype' ELSE '[]' END) AS s
-    ) AS t
-   WHERE coalesce(t.c->>'code', '') <> '' OR coalesce(t.c->>'system', '') <> ''
+  SELECT * FROM audit_event_codes(rid, doc)
   UNION
   SELECT rid, w.p, nullif(w.party->'identifier'->>'system', ''), w.party->'identifier'->>'value', NULL
     FROM audit_event_parties(doc) AS w
