@@ -36,22 +36,23 @@ const isDatabase = (q: Queryable): q is Database => 'transaction' in q;
 /** The column that tells whose row a row of the combined statement is. */
 const ITEM = 'batch_item';
 
+/** The most statements combined into one. */
+const MAX_ITEMS = 16;
+
 interface Waiting {
   statement: Sql;
   resolve: (rows: Record<string, unknown>[]) => void;
   reject: (err: unknown) => void;
 }
 
-export class StatementBatcher {
+class StatementBatcher {
   readonly #q: Queryable;
-  readonly #maxItems: number;
   /** Statements waiting for the end of the turn, by text. */
   #groups = new Map<string, Waiting[]>();
   #scheduled = false;
 
-  constructor(q: Queryable, opts: { maxItems?: number } = {}) {
+  constructor(q: Queryable) {
     this.#q = q;
-    this.#maxItems = opts.maxItems ?? 16;
   }
 
   /** Runs `statement` (one SELECT) with others of the same text issued in this turn; resolves with its own rows. */
@@ -73,7 +74,7 @@ export class StatementBatcher {
     const groups = this.#groups;
     this.#groups = new Map();
     for (const group of groups.values()) {
-      for (let i = 0; i < group.length; i += this.#maxItems) void this.#run(group.slice(i, i + this.#maxItems));
+      for (let i = 0; i < group.length; i += MAX_ITEMS) void this.#run(group.slice(i, i + MAX_ITEMS));
     }
   }
 
@@ -111,14 +112,11 @@ export class StatementBatcher {
  * values numbered after those of the statements before it. Each statement is a subquery of its own, so its ORDER BY
  * and LIMIT stay its own.
  */
-export function combined(statements: readonly Sql[]): { text: string; params: unknown[] } {
+function combined(statements: readonly Sql[]): { text: string; params: unknown[] } {
   const params: unknown[] = [];
   const parts = statements.map((s, i) => {
-    let text = s.chunks[0]!;
-    for (let j = 0; j < s.values.length; j++) {
-      params.push(s.values[j]);
-      text += `$${params.length}${s.chunks[j + 1]}`;
-    }
+    const { text, params: own } = s.render(params.length + 1);
+    params.push(...own);
     return `SELECT b.*, ${i}${i === 0 ? ` AS ${ITEM}` : ''} FROM (${text}) b`;
   });
   return { text: parts.join(' UNION ALL '), params };

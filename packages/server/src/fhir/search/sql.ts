@@ -13,10 +13,13 @@ export class Sql {
     return new Sql(chunks, values);
   }
 
-  /** Renders to text with `$1..$n` placeholders and the matching parameter array. */
-  render(): { text: string; params: unknown[] } {
+  /**
+   * Renders to text with `$1..$n` placeholders and the matching parameter array; with `first`, the placeholders
+   * start there (a statement placed after others' parameters: store/statement-batcher.ts).
+   */
+  render(first = 1): { text: string; params: unknown[] } {
     let text = this.chunks[0]!;
-    for (let i = 0; i < this.values.length; i++) text += `$${i + 1}${this.chunks[i + 1]}`;
+    for (let i = 0; i < this.values.length; i++) text += `$${first + i}${this.chunks[i + 1]}`;
     return { text, params: [...this.values] };
   }
 }
