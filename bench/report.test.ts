@@ -70,3 +70,10 @@ test("PostgreSQL's work is counted per request and shown only for the scenarios 
   assert.match(lines[3]!, /^\| S +\| +1\.20 \| +300\.0 \| +3\.00 \| +90\.0 \| 4000 +\|$/);
   assert.equal(formatPgWork([row('hello-world', 20_000)]), '');
 });
+
+test('S is reported against its bare statement, without and with the audit, once both are measured', () => {
+  const rows = [row('hello-world', 20_000), row('minimal-search', 4_000), row('minimal-search+audit', 2_000, false), row('S', 1_000)];
+  assert.deepEqual(target(rows, 'S vs minimal-search'), { name: 'S vs minimal-search', goal: 'none (reported)', measured: '0.250×', status: 'n/a' });
+  assert.equal(target(rows, 'S vs minimal-search+audit')?.measured, 'no valid measurement');
+  assert.equal(target(rows.slice(0, 3), 'S vs minimal-search'), undefined);
+});

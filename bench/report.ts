@@ -84,6 +84,12 @@ export function evaluateTargets(rows: Row[]): Target[] {
   // X (authorization-code exchange) has no target: its ratio is reported.
   const x = get('X');
   if (x) targets.push({ name: 'X vs hello-world', goal: 'none (reported)', measured: measured(x, helloRatio(rows, x)), status: 'n/a' });
+  // What S keeps of its search statement run bare, without and with the same audit (bench/servers/minimal-search.ts).
+  const s = get('S');
+  for (const ceiling of ['minimal-search', 'minimal-search+audit']) {
+    const c = get(ceiling);
+    if (s && c) targets.push({ name: `S vs ${ceiling}`, goal: 'none (reported)', measured: ok(s) && ok(c) ? `${ratio(s, c)!.toFixed(3)}×` : 'no valid measurement', status: 'n/a' });
+  }
   const small = get('S@100');
   const large = get('S@10000');
   if (small || large) {

@@ -1,5 +1,6 @@
-// `npm run bench`: Firekeeper on PostgreSQL against two ceilings (bare node:http, node:http + pg),
-// on loopback, each server a separate child process. See docs/benchmarks.md.
+// `npm run bench`: Firekeeper on PostgreSQL against its ceilings (bare node:http; node:http + pg running the
+// server's read, and, when S runs, its search with and without the audit), on loopback, each server a separate
+// child process. See docs/benchmarks.md.
 //
 //   --fresh            reseed the datasets even when a cached database exists
 //   --skip-10k         skip the 10,000-patient dataset (its seed takes long)
@@ -22,7 +23,7 @@ import { measure } from './load.ts';
 import { backgroundLoad } from './cpu.ts';
 import { freePort, HOST, startNode, stop, stopAll, waitForHttp, type Child } from './processes.ts';
 import { evaluateTargets, formatCpu, formatDrift, formatPgWork, formatResults, formatTargets, writeResults, type Row } from './report.ts';
-import { ALL_SCENARIOS, codeExchangeScenario, fhirScenario, helloScenario, minimalReadScenario, preflight, tokenScenario, type Scenario, type ScenarioName } from './scenarios.ts';
+import { ALL_SCENARIOS, codeExchangeScenario, fhirScenario, helloScenario, minimalReadScenario, minimalSearchScenario, preflight, tokenScenario, type Scenario, type ScenarioName } from './scenarios.ts';
 import { WRITER_PATIENTS } from './fixtures.ts';
 import { MAX_K_RUN_SECONDS, mintAccessToken, mintPatientTokens, prepareAuthorizationCodes, presignAssertions, TOKEN_PATH, verifyRate } from './auth.ts';
 import type { AssertionAlg } from '../packages/server/src/test-support/backend-client.ts';
@@ -271,6 +272,15 @@ async function main(): Promise<number> {
     rows.push(await withServer('minimal-read', ['bench/servers/minimal-read.ts', '--database', primary.url], (base, child) =>
       runScenario(base, minimalReadScenario(primary.patientIds), { label: 'minimal-read', server: child, patients: primary.patients, database: primary.dbName })));
     rows.push(await checkpoint('after minimal-read'));
+    if (only.includes('S')) {
+      for (const audited of [false, true]) {
+        const scenario = minimalSearchScenario(primary.patientIds, audited);
+        const args = ['bench/servers/minimal-search.ts', '--database', primary.url, ...(audited ? ['--audit'] : [])];
+        rows.push(await withServer(scenario.name, args, (base, child) =>
+          runScenario(base, scenario, { label: scenario.name, server: child, patients: primary.patients, database: primary.dbName })));
+        rows.push(await checkpoint(`after ${scenario.name}`));
+      }
+    }
 
     console.log(`\n== Firekeeper, ${primary.patients} patients ==`);
     rows.push(...(await runAll(primary, only, (n) => n, checkpoint)));

@@ -159,6 +159,12 @@ export function minimalReadScenario(patientIds: string[]): Scenario {
   return { ...r, name: 'minimal-read', description: `node:http + pg Pool(10), same SELECT as readCurrent, over ${patientIds.length} ids` };
 }
 
+export function minimalSearchScenario(patientIds: string[], audited: boolean): Scenario {
+  const s = fhirScenario('S', patientIds);
+  const name = audited ? 'minimal-search+audit' : 'minimal-search';
+  return { ...s, name, description: `node:http running S's page statement${audited ? ', each response after its AuditEvent is committed' : ''}, over ${patientIds.length} patients` };
+}
+
 /** The benchmark's own credentials were refused: everything measured after it would be 401s, so the run stops. */
 export class UnauthorizedError extends Error {
   constructor(scenario: string, challenge: string | null, body: string) {
