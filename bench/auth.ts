@@ -46,6 +46,9 @@ export async function mintAccessToken(dbUrl: string, baseUrl: string, lifetimeSe
 /** The most patients R and S rotate over with patient-launch tokens (one token each, minted before the run). */
 export const MAX_LAUNCH_TOKENS = 1000;
 
+/** Who the patient-launch tokens act for: an app and a clinician (bench/servers/minimal-search.ts acts as them too). */
+export const LAUNCH = { clientId: 'bench-app', subject: 'bench-clinician', scope: 'launch patient/*.rs', fhirUser: 'Practitioner/bench' } as const;
+
 /**
  * Patient-launch tokens, as an EHR launch gives an app: `patient/*.rs` with the patient in context, acting for a
  * clinician, one per patient (up to MAX_LAUNCH_TOKENS), so R and S run with full compartment enforcement.
@@ -56,8 +59,8 @@ export async function mintPatientTokens(dbUrl: string, baseUrl: string, patientI
     const tokens = new Map<string, string>();
     for (const patient of patientIds.slice(0, MAX_LAUNCH_TOKENS)) {
       const { token } = await issueAccessToken(keys, {
-        issuer: baseUrl, audience: `${baseUrl}/fhir`, clientId: 'bench-app', subject: 'bench-clinician', scope: 'launch patient/*.rs', lifetimeSeconds,
-        context: { patient, fhirUser: `${baseUrl}/fhir/Practitioner/bench` },
+        issuer: baseUrl, audience: `${baseUrl}/fhir`, clientId: LAUNCH.clientId, subject: LAUNCH.subject, scope: LAUNCH.scope, lifetimeSeconds,
+        context: { patient, fhirUser: `${baseUrl}/fhir/${LAUNCH.fhirUser}` },
       });
       tokens.set(patient, token);
     }

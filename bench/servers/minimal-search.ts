@@ -13,6 +13,7 @@ import { AuditLog } from '../../packages/server/src/audit/audit-log.ts';
 import { searchsetBundle } from '../../packages/server/src/fhir/search/bundle.ts';
 import { searchBundle } from '../../packages/server/src/fhir/search/search-service.ts';
 import { openDatabase, type Queryable } from '../../packages/server/src/store/database.ts';
+import { LAUNCH } from '../auth.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, database: { type: 'string' }, audit: { type: 'boolean', default: false } } });
 const port = Number(values.port ?? 8083);
@@ -21,9 +22,11 @@ const fhirBase = `${baseUrl}/fhir`;
 const db = await openDatabase({ url: values.database! });
 const audit = values.audit ? new AuditLog(db, { source: { baseUrl } }) : undefined;
 
-/** The principal of the bench's patient-launch tokens (bench/auth.ts mintPatientTokens). */
+const TOKEN_ID = 'bench-ceiling';
+
+/** The principal the server makes of the bench's patient-launch tokens (bench/auth.ts mintPatientTokens). */
 const launchPrincipal = (patient: string): Principal => ({
-  kind: 'user', userId: 'bench-clinician', fhirUser: 'Practitioner/bench', clientId: 'bench-app', scopes: ['launch', 'patient/*.rs'], launch: { patient }, tokenId: 'bench-ceiling',
+  kind: 'user', userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, scopes: LAUNCH.scope.split(' '), launch: { patient }, tokenId: TOKEN_ID,
 });
 
 const PLACEHOLDER = 'bench-placeholder-patient';
@@ -53,7 +56,7 @@ async function search(patient: string, url: string, address: string | undefined)
   // The record fhir-audit.ts makes for S: the patient from the query and from the launch context.
   await audit?.record({
     kind: 'rest', id: randomUUID(), recorded: new Date().toISOString(), interaction: 'search-type',
-    actor: { userId: 'bench-clinician', fhirUser: 'Practitioner/bench', clientId: 'bench-app', tokenId: 'bench-ceiling', address },
+    actor: { userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, tokenId: TOKEN_ID, address },
     outcome: { status: 200 }, patients: [`Patient/${patient}`, `Patient/${patient}`], query: url.slice(url.indexOf('?') + 1),
   });
   return body;
