@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateTargets, formatDrift, formatPgWork, formatResults, helloDrift, helloRatio, type Row } from './report.ts';
+import { evaluateTargets, formatDrift, formatPgWork, formatResults, helloDrift, helloRatio, median, type Row } from './report.ts';
 import { perRequest } from './pg-work.ts';
 import type { Measurement } from './load.ts';
 
@@ -76,4 +76,44 @@ test('S is reported against its bare statement, without and with the audit, once
   assert.deepEqual(target(rows, 'S vs minimal-search'), { name: 'S vs minimal-search', goal: 'none (reported)', measured: '0.250×', status: 'n/a' });
   assert.equal(target(rows, 'S vs minimal-search+audit')?.measured, 'no valid measurement');
   assert.equal(target(rows.slice(0, 3), 'S vs minimal-search'), undefined);
+});
+
+const inRound = (r: Row, n: number, of: number): Row => ({ ...r, round: { n, of } });
+
+test('a scenario measured in rounds is judged by the median of the rounds whose hello-world held steady', () => {
+  const rows = [
+    row('hello-world', 20_000),
+    inRound(row('S', 1_100), 1, 3), row('hello-world (after S (round 1 of 3))', 20_000), // 0.055
+    inRound(row('S', 1_300), 2, 3), row('hello-world (after S (round 2 of 3))', 30_000), // 0.052, drifted +50%
+    inRound(row('S', 1_830), 3, 3), row('hello-world (after S (round 3 of 3))', 30_000), // 0.061
+  ];
+  assert.deepEqual(target(rows, 'S vs hello-world'), {
+    name: 'S vs hello-world', goal: '≥ 0.06×', status: 'FAIL',
+    measured: '0.058× (median of 2 steady rounds; rounds: 0.055, 0.052 (+50%), 0.061)',
+  });
+  const lines = formatResults(rows).split('\n');
+  assert.ok(lines.some((l) => l.startsWith('| S (round 2 of 3) ')), 'each round has its own line');
+  assert.match(formatDrift(rows), /across S \(round 2 of 3\) \(\+50%\):/);
+});
+
+test('when every round drifted, the median of them all is given and marked unreliable', () => {
+  const rows = [
+    row('hello-world', 10_000), inRound(row('R', 1_500), 1, 2), row('hello-world', 20_000), inRound(row('R', 3_000), 2, 2), row('hello-world', 30_000),
+  ];
+  const t = target(rows, 'R vs hello-world')!;
+  assert.equal(t.status, 'FAIL', 'below 0.12×, though one round was above it');
+  assert.equal(t.measured, '0.110× (unreliable: hello-world drifted in every round; rounds: 0.100 (+100%), 0.120 (+50%))');
+});
+
+test('the ceilings are compared with the median throughput of the rounds', () => {
+  const rows = [row('hello-world', 20_000), row('minimal-read', 10_000), row('minimal-search', 4_000),
+    inRound(row('R', 5_000), 1, 3), inRound(row('R', 9_000), 2, 3), inRound(row('R', 7_000, false), 3, 3), inRound(row('S', 1_000), 1, 1)];
+  assert.equal(target(rows, 'R vs minimal-read')?.measured, '0.700×', 'the median of the two valid rounds, 5,000 and 9,000');
+  assert.equal(target(rows, 'S vs minimal-search')?.measured, '0.250×');
+});
+
+test('median', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([]), undefined);
 });

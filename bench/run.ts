@@ -7,6 +7,8 @@
 //   --only=R,S         run only these scenarios (R read, S search, C create, T transaction, K token issuance,
 //                      X authorization-code exchange)
 //   --duration=15 --warmup=3 --connections=10
+//   --rounds=3         measure each Firekeeper scenario this many times, each with hello-world after it; a target is
+//                      the median of its rounds' ratios (report.ts), steadier than one run on a VM whose speed drifts
 //   --cpu-prof         profile the server (a folder of .cpuprofile files per scenario in bench/results/profiles/)
 //   --prepare          only create (or check) the datasets, measure nothing
 //   --wait-idle=60     before each scenario, wait up to this many seconds for other processes to go quiet
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
     'wait-idle': { type: 'string', default: '0' },
     prepare: { type: 'boolean', default: false },
@@ -53,6 +56,7 @@ const load = {
   warmupSeconds: bounded('warmup', values.warmup!, 0, 60),
   connections: bounded('connections', values.connections!, 1, 200),
 };
+const rounds = bounded('rounds', values.rounds!, 1, 20);
 const waitIdleSeconds = bounded('wait-idle', values['wait-idle']!, 0, 3600);
 const K_ALGS: AssertionAlg[] = ['RS384', 'ES384', 'ES256', 'RS256'];
 const kAlg = values['k-alg']!.toUpperCase() as AssertionAlg;
@@ -124,10 +128,11 @@ async function withServer<T>(name: string, args: string[], fn: (base: string, ch
   }
 }
 
-interface ScenarioRun { label: string; server: Child; patients?: number; database?: string }
+interface ScenarioRun { label: string; server: Child; patients?: number; database?: string; round?: Row['round'] }
 
-async function runScenario(base: string, scenario: Scenario, { label, server, patients, database }: ScenarioRun): Promise<Row> {
-  const row: Row = { scenario: label, description: scenario.description, patients };
+async function runScenario(base: string, scenario: Scenario, { label: name, server, patients, database, round }: ScenarioRun): Promise<Row> {
+  const row: Row = { scenario: name, description: scenario.description, patients, ...(round ? { round } : {}) };
+  const label = round ? `${name} ${round.n}/${round.of}` : name;
   console.log(`[${label}] ${scenario.description}: ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s, ${load.connections} connections`);
   row.backgroundCores = await quietMachine(label);
   const problem = await preflight(base, scenario); // throws when the credentials are refused (401)
@@ -210,12 +215,16 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
     try {
       if (group.some((n) => n === 'C' || n === 'T')) await ensureWriterPatients(base, token);
       for (const name of group) {
-        const scenario = name === 'K' ? await kScenario(ds, base) : name === 'X' ? await xScenario(ds, base)
-          : fhirScenario(name, ds.patientIds, name === 'R' || name === 'S' ? await launchTokens() : token);
-        // K and X prepare for a minute or more (signing, codes): measure the ceiling again just before them.
-        if (name === 'K' || name === 'X') rows.push(await checkpoint(`before ${label(name)}`));
-        rows.push(await runScenario(base, scenario, { label: label(name), server: child, patients: ds.patients, database: ds.dbName }));
-        rows.push(await checkpoint(`after ${label(name)}`));
+        for (let n = 1; n <= rounds; n++) {
+          const round = rounds > 1 ? { n, of: rounds } : undefined;
+          const scenario = name === 'K' ? await kScenario(ds, base) : name === 'X' ? await xScenario(ds, base)
+            : fhirScenario(name, ds.patientIds, name === 'R' || name === 'S' ? await launchTokens() : token);
+          const named = round ? `${label(name)} (round ${n} of ${rounds})` : label(name);
+          // K and X prepare for a minute or more (signing, codes): measure the ceiling again just before them.
+          if (name === 'K' || name === 'X') rows.push(await checkpoint(`before ${named}`));
+          rows.push(await runScenario(base, scenario, { label: label(name), server: child, patients: ds.patients, database: ds.dbName, round }));
+          rows.push(await checkpoint(`after ${named}`));
+        }
       }
     } finally {
       await stop(child, 15_000); // a profile is written on exit
@@ -297,7 +306,7 @@ async function main(): Promise<number> {
   }
   const targets = evaluateTargets(rows);
   const finishedAt = new Date();
-  const file = writeResults({ startedAt, finishedAt, machine, options: { ...load, waitIdleSeconds, only, skip10k: values['skip-10k'], fresh: values.fresh, kAlg, kRate, xRate }, datasets, results: rows, targets, error }, startedAt);
+  const file = writeResults({ startedAt, finishedAt, machine, options: { ...load, rounds, waitIdleSeconds, only, skip10k: values['skip-10k'], fresh: values.fresh, kAlg, kRate, xRate }, datasets, results: rows, targets, error }, startedAt);
   const drift = formatDrift(rows);
   const pgWork = formatPgWork(rows);
   console.log(`\n${formatResults(rows)}\n\n${formatCpu(rows)}${pgWork ? `\n\n${pgWork}` : ''}\n\n${formatTargets(targets)}${drift ? `\n\n${drift}` : ''}\n\nresults: ${file} (${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)})`);
