@@ -83,6 +83,10 @@ async function clearAuditTrail(dbName: string): Promise<void> {
     // buffers instead of 2-4 (docs/benchmarks.md, 2026-12-06, 11:40). A running database has autovacuum set the map; a
     // plain VACUUM sets it here (quick when the map is already set).
     await c.query(`VACUUM ${tables}`);
+    // The rewrite writes about 500 MB of WAL and new table files. Without a checkpoint here, PostgreSQL and the kernel
+    // write them out during the first measurements (hello-world at 4,300 req/s with 0.7 cores busy elsewhere, and
+    // minimal-read at a fifth of its rate: docs/benchmarks.md, 2026-12-06, 23:16).
+    if (rowCount) await c.query('CHECKPOINT');
     return rowCount ?? 0;
   });
   if (removed > 0) console.log(`dataset ${dbName}: removed ${removed} AuditEvents left by earlier runs`);
