@@ -58,7 +58,7 @@ class StatementBatcher {
   /** Runs `statement` (one SELECT) with others of the same text issued in this turn; resolves with its own rows. */
   query<R>(statement: Sql): Promise<R[]> {
     return new Promise<Record<string, unknown>[]>((resolve, reject) => {
-      const key = statement.chunks.join('\u0000');
+      const key = statement.render().text;
       const group = this.#groups.get(key);
       if (group) group.push({ statement, resolve, reject });
       else this.#groups.set(key, [{ statement, resolve, reject }]);

@@ -35,7 +35,10 @@ export function searchsetBundle(b: SearchsetParts): string {
 
 // Characters RFC 3986 allows in a query as they are: kept readable in links (`_include=Observation:patient`).
 const KEEP = { '%3A': ':', '%2C': ',', '%2F': '/', '%24': '$' } as Record<string, string>;
-const encode = (s: string) => encodeURIComponent(s).replace(/%3A|%2C|%2F|%24/g, (m) => KEEP[m]!);
+const encode = (s: string) => {
+  const encoded = encodeURIComponent(s);
+  return encoded.includes('%') ? encoded.replace(/%3A|%2C|%2F|%24/g, (m) => KEEP[m]!) : encoded;
+};
 
 /** `path?name=value&…` with the given parameters in order. */
 export function linkUrl(path: string, params: readonly (readonly [string, string])[]): string {
