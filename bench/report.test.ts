@@ -110,6 +110,16 @@ test('the ceilings are compared with the median throughput of the rounds', () =>
     inRound(row('R', 5_000), 1, 3), inRound(row('R', 9_000), 2, 3), inRound(row('R', 7_000, false), 3, 3), inRound(row('S', 1_000), 1, 1)];
   assert.equal(target(rows, 'R vs minimal-read')?.measured, '0.700×', 'the median of the two valid rounds, 5,000 and 9,000');
   assert.equal(target(rows, 'S vs minimal-search')?.measured, '0.250×');
+  const noCeiling = [row('hello-world', 20_000), row('minimal-read', 10_000, false), inRound(row('R', 5_000), 1, 2), inRound(row('R', 6_000), 2, 2)];
+  assert.equal(target(noCeiling, 'R vs minimal-read')?.status, 'n/a', 'without a valid minimal-read there is nothing to compare with');
+});
+
+test('when every round failed, the target fails and says why', () => {
+  const failed = (n: number): Row => ({ ...inRound(row('S', 900), n, 2), failure: `${n} non-2xx responses` });
+  const rows = [row('hello-world', 20_000), row('minimal-read', 10_000), failed(1), row('hello-world', 20_000), failed(2), row('hello-world', 20_000)];
+  assert.deepEqual(target(rows, 'S vs hello-world'), { name: 'S vs hello-world', goal: '≥ 0.06×', measured: '1 non-2xx responses', status: 'FAIL' });
+  const r = [row('minimal-read', 10_000), { ...row('R', 9_000), failure: 'preflight: not a Patient' }];
+  assert.deepEqual(target(r, 'R vs minimal-read'), { name: 'R vs minimal-read', goal: '≥ 0.60×', measured: 'preflight: not a Patient', status: 'FAIL' });
 });
 
 test('median', () => {

@@ -30,8 +30,9 @@ export function ratio(a: Row | undefined, b: Row | undefined): number | undefine
   return ok(a) && ok(b) ? a.measurement.rps / b.measurement.rps : undefined;
 }
 
-/** The row's name in the tables: the scenario, and its round when it ran more than once. */
-const rowLabel = (r: Row): string => (r.round ? `${r.scenario} (round ${r.round.n} of ${r.round.of})` : r.scenario);
+/** A scenario's name, with its round when it ran more than once: "S (round 2 of 3)". */
+export const roundLabel = (scenario: string, round: Row['round']): string => (round ? `${scenario} (round ${round.n} of ${round.of})` : scenario);
+const rowLabel = (r: Row): string => roundLabel(r.scenario, r.round);
 
 /** The run's hello-world measurements: the first, then one after every other measurement (run.ts). */
 export const isHello = (r: Row): boolean => r.scenario.startsWith('hello-world');
@@ -70,10 +71,8 @@ export function median(values: readonly number[]): number | undefined {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const drifted = (rows: Row[], row: Row): boolean => {
-  const drift = helloDrift(rows, row);
-  return drift !== undefined && Math.abs(drift) > MAX_DRIFT;
-};
+/** Why none of a scenario's rounds gave a valid measurement. */
+const failureOf = (runs: Row[]): string => runs.find((r) => r.failure)?.failure ?? 'no valid measurement';
 
 /**
  * A scenario's ratio to hello-world over its rounds (run.ts --rounds): the median of the rounds whose hello-world held
@@ -82,13 +81,17 @@ const drifted = (rows: Row[], row: Row): boolean => {
 function roundsRatio(rows: Row[], runs: Row[]): { value?: number; text: string } {
   const measured = runs.flatMap((row) => {
     const value = helloRatio(rows, row);
-    return value === undefined ? [] : [{ row, value, drifted: drifted(rows, row) }];
+    const drift = helloDrift(rows, row);
+    return value === undefined ? [] : [{ value, drift: drift !== undefined && Math.abs(drift) > MAX_DRIFT ? drift : undefined }];
   });
-  if (measured.length === 0) return { text: runs.find((r) => r.failure)?.failure ?? 'no valid measurement' };
-  const steady = measured.filter((m) => !m.drifted);
+  if (measured.length === 0) return { text: failureOf(runs) };
+  const steady = measured.filter((m) => m.drift === undefined);
   const value = median((steady.length > 0 ? steady : measured).map((m) => m.value))!;
-  const each = measured.map((m) => `${m.value.toFixed(3)}${m.drifted ? ` (${formatDriftPercent(helloDrift(rows, m.row)!)})` : ''}`);
-  if (measured.length === 1) return { value, text: measured[0]!.drifted ? `${value.toFixed(3)}× (unreliable: ${formatDriftPercent(helloDrift(rows, measured[0]!.row)!)})` : `${value.toFixed(3)}×` };
+  if (measured.length === 1) {
+    const { drift } = measured[0]!;
+    return { value, text: drift === undefined ? `${value.toFixed(3)}×` : `${value.toFixed(3)}× (unreliable: ${formatDriftPercent(drift)})` };
+  }
+  const each = measured.map((m) => `${m.value.toFixed(3)}${m.drift === undefined ? '' : ` (${formatDriftPercent(m.drift)})`}`);
   const basis = steady.length > 0 ? `median of ${steady.length} steady round${steady.length > 1 ? 's' : ''}` : 'unreliable: hello-world drifted in every round';
   return { value, text: `${value.toFixed(3)}× (${basis}; rounds: ${each.join(', ')})` };
 }
@@ -107,7 +110,7 @@ export function evaluateTargets(rows: Row[]): Target[] {
       const rps = medianRps(runs);
       const r = rps === undefined || minimalRps === undefined ? undefined : rps / minimalRps;
       const status = r === undefined ? (minimalRps === undefined ? 'n/a' : 'FAIL') : r >= min ? 'PASS' : 'FAIL';
-      return { name: `${name} vs minimal-read`, goal, measured: r === undefined ? runs.find((x) => x.failure)?.failure ?? 'no valid measurement' : `${r.toFixed(3)}×`, status };
+      return { name: `${name} vs minimal-read`, goal, measured: r === undefined ? failureOf(runs) : `${r.toFixed(3)}×`, status };
     }
     const { value, text } = roundsRatio(rows, runs);
     const baseValid = runs.some((row) => Object.values(bracketingHello(rows, row)).some(ok));

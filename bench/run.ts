@@ -24,7 +24,7 @@ import { cloneDataset, dropDataset, ensureDataset, formatDuration, postgresVersi
 import { measure } from './load.ts';
 import { backgroundLoad } from './cpu.ts';
 import { freePort, HOST, startNode, stop, stopAll, waitForHttp, type Child } from './processes.ts';
-import { evaluateTargets, formatCpu, formatDrift, formatPgWork, formatResults, formatTargets, writeResults, type Row } from './report.ts';
+import { evaluateTargets, formatCpu, formatDrift, formatPgWork, formatResults, formatTargets, roundLabel, writeResults, type Row } from './report.ts';
 import { ALL_SCENARIOS, codeExchangeScenario, fhirScenario, helloScenario, minimalReadScenario, minimalSearchScenario, preflight, tokenScenario, type Scenario, type ScenarioName } from './scenarios.ts';
 import { WRITER_PATIENTS } from './fixtures.ts';
 import { MAX_K_RUN_SECONDS, mintAccessToken, mintPatientTokens, prepareAuthorizationCodes, presignAssertions, TOKEN_PATH, verifyRate } from './auth.ts';
@@ -132,7 +132,7 @@ interface ScenarioRun { label: string; server: Child; patients?: number; databas
 
 async function runScenario(base: string, scenario: Scenario, { label: name, server, patients, database, round }: ScenarioRun): Promise<Row> {
   const row: Row = { scenario: name, description: scenario.description, patients, ...(round ? { round } : {}) };
-  const label = round ? `${name} ${round.n}/${round.of}` : name;
+  const label = roundLabel(name, round);
   console.log(`[${label}] ${scenario.description}: ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s, ${load.connections} connections`);
   row.backgroundCores = await quietMachine(label);
   const problem = await preflight(base, scenario); // throws when the credentials are refused (401)
@@ -219,7 +219,7 @@ async function runFirekeeper(ds: Dataset, names: ScenarioName[], label: (n: Scen
           const round = rounds > 1 ? { n, of: rounds } : undefined;
           const scenario = name === 'K' ? await kScenario(ds, base) : name === 'X' ? await xScenario(ds, base)
             : fhirScenario(name, ds.patientIds, name === 'R' || name === 'S' ? await launchTokens() : token);
-          const named = round ? `${label(name)} (round ${n} of ${rounds})` : label(name);
+          const named = roundLabel(label(name), round);
           // K and X prepare for a minute or more (signing, codes): measure the ceiling again just before them.
           if (name === 'K' || name === 'X') rows.push(await checkpoint(`before ${named}`));
           rows.push(await runScenario(base, scenario, { label: label(name), server: child, patients: ds.patients, database: ds.dbName, round }));

@@ -41,6 +41,8 @@ const MAX_ITEMS = 16;
 
 interface Waiting {
   statement: Sql;
+  /** The statement rendered alone: its text is the group's key, and it runs as is when it has no company. */
+  alone: { text: string; params: unknown[] };
   resolve: (rows: Record<string, unknown>[]) => void;
   reject: (err: unknown) => void;
 }
@@ -58,10 +60,11 @@ class StatementBatcher {
   /** Runs `statement` (one SELECT) with others of the same text issued in this turn; resolves with its own rows. */
   query<R>(statement: Sql): Promise<R[]> {
     return new Promise<Record<string, unknown>[]>((resolve, reject) => {
-      const key = statement.render().text;
-      const group = this.#groups.get(key);
-      if (group) group.push({ statement, resolve, reject });
-      else this.#groups.set(key, [{ statement, resolve, reject }]);
+      const alone = statement.render();
+      const waiting = { statement, alone, resolve, reject };
+      const group = this.#groups.get(alone.text);
+      if (group) group.push(waiting);
+      else this.#groups.set(alone.text, [waiting]);
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -98,7 +101,7 @@ class StatementBatcher {
   }
 
   async #alone(w: Waiting): Promise<void> {
-    const { text, params } = w.statement.render();
+    const { text, params } = w.alone;
     try {
       w.resolve(await this.#q.query<Record<string, unknown>>(text, params));
     } catch (err) {
