@@ -78,6 +78,14 @@ test('S is reported against its bare statement, without and with the audit, once
   assert.equal(target(rows.slice(0, 3), 'S vs minimal-search'), undefined);
 });
 
+test('R is reported against its bare read with the same audit, beside the issue-2 target against the read alone', () => {
+  const rows = [row('hello-world', 20_000), row('minimal-read', 10_000), row('minimal-read+audit', 4_000), row('R', 3_000)];
+  assert.deepEqual(target(rows, 'R vs minimal-read+audit'), { name: 'R vs minimal-read+audit', goal: 'none (reported)', measured: '0.750×', status: 'n/a' });
+  assert.equal(target(rows, 'R vs minimal-read')?.measured, '0.300×', 'the audited ceiling does not replace the target');
+  assert.equal(target(rows.filter((r) => r.scenario !== 'minimal-read+audit'), 'R vs minimal-read+audit'), undefined, 'not reported without its ceiling');
+  assert.equal(target(rows, 'S vs minimal-search+audit'), undefined, 'nor S without S');
+});
+
 const inRound = (r: Row, n: number, of: number): Row => ({ ...r, round: { n, of } });
 
 test('a scenario measured in rounds is judged by the median of the rounds whose hello-world held steady', () => {

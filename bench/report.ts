@@ -128,13 +128,13 @@ export function evaluateTargets(rows: Row[]): Target[] {
   // X (authorization-code exchange) has no target: its ratio is reported.
   const x = all('X');
   if (x.length > 0) targets.push({ name: 'X vs hello-world', goal: 'none (reported)', measured: roundsRatio(rows, x).text, status: 'n/a' });
-  // What S keeps of its search statement run bare, without and with the same audit (bench/servers/minimal-search.ts).
-  const s = all('S');
-  for (const ceiling of ['minimal-search', 'minimal-search+audit']) {
-    const c = all(ceiling);
-    if (s.length === 0 || c.length === 0) continue;
-    const [sRps, cRps] = [medianRps(s), medianRps(c)];
-    targets.push({ name: `S vs ${ceiling}`, goal: 'none (reported)', measured: sRps !== undefined && cRps !== undefined ? `${(sRps / cRps).toFixed(3)}×` : 'no valid measurement', status: 'n/a' });
+  // What R and S keep of their statement run bare with the same durable audit (bench/servers/minimal-read.ts and
+  // minimal-search.ts with --audit), and S of its statement without it.
+  for (const [name, ceiling] of [['R', 'minimal-read+audit'], ['S', 'minimal-search'], ['S', 'minimal-search+audit']] as const) {
+    const [runs, c] = [all(name), all(ceiling)];
+    if (runs.length === 0 || c.length === 0) continue;
+    const [rps, cRps] = [medianRps(runs), medianRps(c)];
+    targets.push({ name: `${name} vs ${ceiling}`, goal: 'none (reported)', measured: rps !== undefined && cRps !== undefined ? `${(rps / cRps).toFixed(3)}×` : 'no valid measurement', status: 'n/a' });
   }
   const p50 = (runs: Row[]) => median(runs.filter(ok).map((r) => r.measurement.latencyMs.p50));
   const small = p50(all('S@100'));

@@ -278,17 +278,17 @@ async function main(): Promise<number> {
 
     console.log('\n== ceilings ==');
     rows.push(await measureHello('hello-world'));
-    rows.push(await withServer('minimal-read', ['bench/servers/minimal-read.ts', '--database', primary.url], (base, child) =>
-      runScenario(base, minimalReadScenario(primary.patientIds), { label: 'minimal-read', server: child, patients: primary.patients, database: primary.dbName })));
-    rows.push(await checkpoint('after minimal-read'));
-    if (only.includes('S')) {
-      for (const audited of [false, true]) {
-        const scenario = minimalSearchScenario(primary.patientIds, audited);
-        const args = ['bench/servers/minimal-search.ts', '--database', primary.url, ...(audited ? ['--audit'] : [])];
-        rows.push(await withServer(scenario.name, args, (base, child) =>
-          runScenario(base, scenario, { label: scenario.name, server: child, patients: primary.patients, database: primary.dbName })));
-        rows.push(await checkpoint(`after ${scenario.name}`));
-      }
+    // The bare ceilings: minimal-read, then (with R) minimal-read+audit and (with S) minimal-search and its +audit.
+    const ceilings: [Scenario, string][] = [
+      [minimalReadScenario(primary.patientIds, false), 'bench/servers/minimal-read.ts'],
+      ...(only.includes('R') ? [[minimalReadScenario(primary.patientIds, true), 'bench/servers/minimal-read.ts'] as [Scenario, string]] : []),
+      ...(only.includes('S') ? [false, true].map((audited): [Scenario, string] => [minimalSearchScenario(primary.patientIds, audited), 'bench/servers/minimal-search.ts']) : []),
+    ];
+    for (const [scenario, script] of ceilings) {
+      const args = [script, '--database', primary.url, ...(scenario.name.endsWith('+audit') ? ['--audit'] : [])];
+      rows.push(await withServer(scenario.name, args, (base, child) =>
+        runScenario(base, scenario, { label: scenario.name, server: child, patients: primary.patients, database: primary.dbName })));
+      rows.push(await checkpoint(`after ${scenario.name}`));
     }
 
     console.log(`\n== Firekeeper, ${primary.patients} patients ==`);

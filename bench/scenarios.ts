@@ -154,15 +154,18 @@ export function helloScenario(): Scenario {
     expect((s) => s === 200, () => undefined));
 }
 
-export function minimalReadScenario(patientIds: string[]): Scenario {
+const AUDITED = ', each response after its AuditEvent is committed';
+
+export function minimalReadScenario(patientIds: string[], audited: boolean): Scenario {
   const r = fhirScenario('R', patientIds);
-  return { ...r, name: 'minimal-read', description: `node:http + pg Pool(10), same SELECT as readCurrent, over ${patientIds.length} ids` };
+  const name = audited ? 'minimal-read+audit' : 'minimal-read';
+  return { ...r, name, description: `node:http + pg Pool(10), same SELECT as readCurrent${audited ? AUDITED : ''}, over ${patientIds.length} ids` };
 }
 
 export function minimalSearchScenario(patientIds: string[], audited: boolean): Scenario {
   const s = fhirScenario('S', patientIds);
   const name = audited ? 'minimal-search+audit' : 'minimal-search';
-  return { ...s, name, description: `node:http running S's page statement${audited ? ', each response after its AuditEvent is committed' : ''}, over ${patientIds.length} patients` };
+  return { ...s, name, description: `node:http running S's page statement${audited ? AUDITED : ''}, over ${patientIds.length} patients` };
 }
 
 /** The benchmark's own credentials were refused: everything measured after it would be 401s, so the run stops. */
