@@ -4,9 +4,9 @@
 // Firekeeper's do, for its AuditEvent to be committed by Firekeeper's own AuditLog: R against it shows what the
 // server's layers cost once the durable audit is paid for, as S against minimal-search+audit does.
 import { createServer } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { newAuditEventId } from '../../packages/server/src/audit/audit-event.ts';
 import { AuditLog } from '../../packages/server/src/audit/audit-log.ts';
 import { openDatabase } from '../../packages/server/src/store/database.ts';
 import { LAUNCH } from '../auth.ts';
@@ -26,7 +26,7 @@ const ROUTE = /^\/fhir\/([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
 /** The record fhir-audit.ts makes for R: a read of the launch context's own Patient, by a patient-launch token. */
 const recordRead = (target: string, address: string | undefined) => audit?.record({
-  kind: 'rest', id: randomUUID(), recorded: new Date().toISOString(), interaction: 'read',
+  kind: 'rest', id: newAuditEventId(), recorded: new Date().toISOString(), interaction: 'read',
   actor: { userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, tokenId: 'bench-ceiling', address },
   outcome: { status: 200 }, patients: [target], target,
 });

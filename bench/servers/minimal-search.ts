@@ -6,9 +6,9 @@
 // Firekeeper's own AuditLog. S against these two shows what the server's layers cost, and the ceiling with --audit
 // against hello-world what the durable audit alone leaves of the machine.
 import { createServer } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Principal } from '../../packages/server/src/access/principal.ts';
+import { newAuditEventId } from '../../packages/server/src/audit/audit-event.ts';
 import { AuditLog } from '../../packages/server/src/audit/audit-log.ts';
 import { searchsetBundle } from '../../packages/server/src/fhir/search/bundle.ts';
 import { searchBundle } from '../../packages/server/src/fhir/search/search-service.ts';
@@ -55,7 +55,7 @@ async function search(patient: string, url: string, address: string | undefined)
   });
   // The record fhir-audit.ts makes for S: the patient from the query and from the launch context.
   await audit?.record({
-    kind: 'rest', id: randomUUID(), recorded: new Date().toISOString(), interaction: 'search-type',
+    kind: 'rest', id: newAuditEventId(), recorded: new Date().toISOString(), interaction: 'search-type',
     actor: { userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, tokenId: TOKEN_ID, address },
     outcome: { status: 200 }, patients: [`Patient/${patient}`, `Patient/${patient}`], query: url.slice(url.indexOf('?') + 1),
   });

@@ -1,6 +1,5 @@
 // Composes the Firekeeper server from one Fastify plugin per domain. `buildApp` does not listen;
 // the CLI does (and tests use `inject` or listen on an ephemeral port).
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -13,6 +12,7 @@ import { buildCapabilityStatement } from './fhir/capability-statement.ts';
 import { fhirRoutes } from './fhir/http/fhir-routes.ts';
 import { installFhirErrorHandlers } from './fhir/http/error-handler.ts';
 import { VERSION } from './version.ts';
+import { newAuditEventId } from './audit/audit-event.ts';
 import { ensureSigningKeys } from './auth/signing-keys.ts';
 import { jwksEndpoint } from './auth/jwks-endpoint.ts';
 import { tokenEndpoint } from './auth/token-endpoint.ts';
@@ -62,8 +62,8 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     // FHIR ids and search values may be long; the router should not reject them.
     routerOptions: { maxParamLength: 1000 },
     trustProxy: config.trustProxy === false ? false : config.trustProxy,
-    // Request ids are UUIDs made here (never taken from the client): each is the id of the request's AuditEvent.
-    genReqId: () => randomUUID(),
+    // Request ids are made here (never taken from the client): each is the id of the request's AuditEvent.
+    genReqId: newAuditEventId,
     requestIdHeader: false,
     ...(config.tls ? { https: tlsOptions(config.tls) } : {}),
   }) as unknown as FastifyInstance;

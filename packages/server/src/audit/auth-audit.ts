@@ -3,9 +3,8 @@
 // app registry (admin API and dynamic registration). Like the FHIR API,
 // a response waits for its record's commit, and is replaced by a bare `server_error` if that fails: a token is never
 // handed out unrecorded. Records carry ids only (client_id, user id, jti): never a token, secret or password.
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuditActor, AuthEvent } from './audit-event.ts';
+import { newAuditEventId, type AuditActor, type AuthEvent } from './audit-event.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { JtiItem } from '../auth/assertion-jtis.ts';
 
@@ -34,9 +33,9 @@ export interface AuthAuditOptions {
 
 const used = new WeakSet<FastifyRequest>();
 
-/** The request id for the request's first record (it is sent back as X-Request-Id), a fresh UUID for any other. */
+/** The request id for the request's first record (it is sent back as X-Request-Id), a fresh id for any other. */
 function recordId(request: FastifyRequest): string {
-  if (used.has(request)) return randomUUID();
+  if (used.has(request)) return newAuditEventId();
   used.add(request);
   return request.id;
 }

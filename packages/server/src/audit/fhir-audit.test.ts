@@ -20,10 +20,12 @@ before(async () => {
   })).json.id;
 });
 
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 /** The committed AuditEvent of a response (read from the database, as a verifier would). */
 async function auditOf(res: TestResponse): Promise<Json> {
   const id = res.headers['x-request-id'];
-  assert.match(String(id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'X-Request-Id is a UUID');
+  assert.match(String(id), UUID_V7, 'X-Request-Id is a UUIDv7');
   const rows = await t.db.query<{ json: string }>(`SELECT resource::text AS json FROM resources WHERE type = 'AuditEvent' AND id = $1`, [id]);
   assert.equal(rows.length, 1, `one AuditEvent for request ${String(id)}`);
   return JSON.parse(rows[0]!.json);
@@ -34,6 +36,17 @@ const entityRefs = (e: Json) => e.entity.filter((x: Json) => x.what?.reference).
 const user = (e: Json) => e.agent.find((a: Json) => a.requestor);
 
 describe('FHIR interactions are audited before the response leaves', () => {
+  it('AuditEvent ids are time-ordered (UUIDv7): each request\'s sorts after the one before, as the trail is appended', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(String((await t.request('GET', `/fhir/Patient/${patientId}`)).headers['x-request-id']));
+    for (const id of ids) assert.match(id, UUID_V7);
+    assert.deepEqual([...ids].sort(), ids, 'in the order the requests were made');
+    assert.equal(new Set(ids).size, ids.length, 'and distinct');
+    const [first] = await t.db.query<{ recorded: string }>(`SELECT resource->>'recorded' AS recorded FROM resources WHERE type = 'AuditEvent' AND id = $1`, [ids[0]]);
+    const msOfId = parseInt(ids[0]!.replace('-', '').slice(0, 12), 16); // RFC 9562 §5.7: the first 48 bits are Unix ms
+    assert.ok(Math.abs(msOfId - Date.parse(first!.recorded)) < 60_000, 'its time is the time of its request');
+  });
+
   it('a read: subtype read, the version read, the patient of its compartment, the app and its address', async () => {
     const res = await t.request('GET', `/fhir/Observation/${observationId}`);
     assert.equal(res.status, 200);

@@ -1,6 +1,6 @@
 // Auditing of the FHIR REST API: an `onSend` hook on the /fhir plugin turns every response (successes and refusals
 // alike: 401, 403, 404, 4xx, 5xx) into an AuditEvent and holds the response until that event is committed. If it
-// cannot be committed, the client gets a bare 500 OperationOutcome instead of the data. The request id (a UUID) is
+// cannot be committed, the client gets a bare 500 OperationOutcome instead of the data. The request id (a UUIDv7) is
 // the AuditEvent's id and goes back as `X-Request-Id`. The public endpoints (the CapabilityStatement and the SMART
 // discovery document, routes with `config.public`) reveal nothing about anyone and are not audited.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
