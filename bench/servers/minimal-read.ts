@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { newAuditEventId } from '../../packages/server/src/audit/audit-event.ts';
+import { newAuditEventId } from '../../packages/server/src/audit/audit-event-id.ts';
 import { AuditLog } from '../../packages/server/src/audit/audit-log.ts';
 import { openDatabase } from '../../packages/server/src/store/database.ts';
 import { LAUNCH } from '../auth.ts';

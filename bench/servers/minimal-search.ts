@@ -8,7 +8,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Principal } from '../../packages/server/src/access/principal.ts';
-import { newAuditEventId } from '../../packages/server/src/audit/audit-event.ts';
+import { newAuditEventId } from '../../packages/server/src/audit/audit-event-id.ts';
 import { AuditLog } from '../../packages/server/src/audit/audit-log.ts';
 import { searchsetBundle } from '../../packages/server/src/fhir/search/bundle.ts';
 import { searchBundle } from '../../packages/server/src/fhir/search/search-service.ts';

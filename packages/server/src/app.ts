@@ -12,7 +12,7 @@ import { buildCapabilityStatement } from './fhir/capability-statement.ts';
 import { fhirRoutes } from './fhir/http/fhir-routes.ts';
 import { installFhirErrorHandlers } from './fhir/http/error-handler.ts';
 import { VERSION } from './version.ts';
-import { newAuditEventId } from './audit/audit-event.ts';
+import { newAuditEventId } from './audit/audit-event-id.ts';
 import { ensureSigningKeys } from './auth/signing-keys.ts';
 import { jwksEndpoint } from './auth/jwks-endpoint.ts';
 import { tokenEndpoint } from './auth/token-endpoint.ts';

@@ -4,16 +4,6 @@
 // Never put a token, secret, password or client secret in a record: only ids (client_id, user id, jti) go in.
 // @see https://profiles.ihe.net/ITI/BALP/ and http://hl7.org/fhir/R4/auditevent.html
 
-import { v7 as uuidV7 } from 'uuid';
-
-/**
- * A new AuditEvent id, which is also its request's id (X-Request-Id): a UUIDv7 (RFC 9562 §5.7), ordered by time. The
- * trail only grows, and with time-ordered ids each AuditEvent's entry in the `(type, id)` index lands beside the last
- * one instead of on a random page of an index that grows with the trail: under S this halved the pages PostgreSQL
- * had to read back into its buffers per request (docs/benchmarks.md, 2026-12-07).
- */
-export const newAuditEventId = (): string => uuidV7();
-
 export type RestInteraction =
   | 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'history-system'
   | 'create' | 'search-type' | 'search-system' | 'batch' | 'transaction' | 'operation';
@@ -42,7 +32,7 @@ export interface AuditActor {
 }
 
 interface RecordBase {
-  /** The AuditEvent id: the request id (newAuditEventId), sent back as `X-Request-Id`. */
+  /** The AuditEvent id: the request id (audit-event-id.ts), sent back as `X-Request-Id`. */
   id: string;
   /** ISO-8601 instant. */
   recorded: string;

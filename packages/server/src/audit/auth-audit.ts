@@ -4,7 +4,8 @@
 // a response waits for its record's commit, and is replaced by a bare `server_error` if that fails: a token is never
 // handed out unrecorded. Records carry ids only (client_id, user id, jti): never a token, secret or password.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { newAuditEventId, type AuditActor, type AuthEvent } from './audit-event.ts';
+import type { AuditActor, AuthEvent } from './audit-event.ts';
+import { newAuditEventId } from './audit-event-id.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { JtiItem } from '../auth/assertion-jtis.ts';
 
