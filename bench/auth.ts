@@ -15,6 +15,7 @@ import { registerClient } from '../packages/server/src/auth/clients/client-store
 import { createGrantWithCode } from '../packages/server/src/auth/grant-store.ts';
 import { createUser } from '../packages/server/src/auth/users/user-store.ts';
 import { newClientKey, type AssertionAlg } from '../packages/server/src/test-support/backend-client.ts';
+import type { AuditActor } from '../packages/server/src/audit/audit-event.ts';
 import type { SignJob } from './sign-assertions.ts';
 
 /** The server's token path (auth/token-endpoint.ts `TOKEN_PATH`). */
@@ -48,6 +49,14 @@ export const MAX_LAUNCH_TOKENS = 1000;
 
 /** Who the patient-launch tokens act for: an app and a clinician (bench/servers/minimal-search.ts acts as them too). */
 export const LAUNCH = { clientId: 'bench-app', subject: 'bench-clinician', scope: 'launch patient/*.rs', fhirUser: 'Practitioner/bench' } as const;
+
+/** The token id the ceiling servers (bench/servers) record their requests under: they check no token. */
+export const CEILING_TOKEN_ID = 'bench-ceiling';
+
+/** The audit actor fhir-audit.ts records for a request with one of the launch tokens, as the ceiling servers record it. */
+export const launchActor = (address: string | undefined): AuditActor => ({
+  userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, tokenId: CEILING_TOKEN_ID, address,
+});
 
 /**
  * Patient-launch tokens, as an EHR launch gives an app: `patient/*.rs` with the patient in context, acting for a

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { newAuditEventId } from '../../packages/server/src/audit/audit-event-id.ts';
 import { AuditLog } from '../../packages/server/src/audit/audit-log.ts';
 import { openDatabase } from '../../packages/server/src/store/database.ts';
-import { LAUNCH } from '../auth.ts';
+import { launchActor } from '../auth.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, database: { type: 'string' }, audit: { type: 'boolean', default: false } } });
 const port = Number(values.port ?? 8082);
@@ -27,7 +27,7 @@ const ROUTE = /^\/fhir\/([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 /** The record fhir-audit.ts makes for R: a read of the launch context's own Patient, by a patient-launch token. */
 const recordRead = (target: string, address: string | undefined) => audit?.record({
   kind: 'rest', id: newAuditEventId(), recorded: new Date().toISOString(), interaction: 'read',
-  actor: { userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, tokenId: 'bench-ceiling', address },
+  actor: launchActor(address),
   outcome: { status: 200 }, patients: [target], target,
 });
 

@@ -13,7 +13,7 @@ import { AuditLog } from '../../packages/server/src/audit/audit-log.ts';
 import { searchsetBundle } from '../../packages/server/src/fhir/search/bundle.ts';
 import { searchBundle } from '../../packages/server/src/fhir/search/search-service.ts';
 import { openDatabase, type Queryable } from '../../packages/server/src/store/database.ts';
-import { LAUNCH } from '../auth.ts';
+import { CEILING_TOKEN_ID, LAUNCH, launchActor } from '../auth.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, database: { type: 'string' }, audit: { type: 'boolean', default: false } } });
 const port = Number(values.port ?? 8083);
@@ -22,11 +22,9 @@ const fhirBase = `${baseUrl}/fhir`;
 const db = await openDatabase({ url: values.database! });
 const audit = values.audit ? new AuditLog(db, { source: { baseUrl } }) : undefined;
 
-const TOKEN_ID = 'bench-ceiling';
-
 /** The principal the server makes of the bench's patient-launch tokens (bench/auth.ts mintPatientTokens). */
 const launchPrincipal = (patient: string): Principal => ({
-  kind: 'user', userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, scopes: LAUNCH.scope.split(' '), launch: { patient }, tokenId: TOKEN_ID,
+  kind: 'user', userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, scopes: LAUNCH.scope.split(' '), launch: { patient }, tokenId: CEILING_TOKEN_ID,
 });
 
 const PLACEHOLDER = 'bench-placeholder-patient';
@@ -56,7 +54,7 @@ async function search(patient: string, url: string, address: string | undefined)
   // The record fhir-audit.ts makes for S: the patient from the query and from the launch context.
   await audit?.record({
     kind: 'rest', id: newAuditEventId(), recorded: new Date().toISOString(), interaction: 'search-type',
-    actor: { userId: LAUNCH.subject, fhirUser: LAUNCH.fhirUser, clientId: LAUNCH.clientId, tokenId: TOKEN_ID, address },
+    actor: launchActor(address),
     outcome: { status: 200 }, patients: [`Patient/${patient}`, `Patient/${patient}`], query: url.slice(url.indexOf('?') + 1),
   });
   return body;
