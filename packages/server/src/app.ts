@@ -43,6 +43,7 @@ import { userinfoEndpoint } from './auth/userinfo-endpoint.ts';
 import { manageEndpoint } from './auth/manage-endpoint.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { installFhirAudit } from './audit/fhir-audit.ts';
+import { drainConnectionsOnClose } from './http-drain.ts';
 
 export interface AppOptions {
   config: Config;
@@ -67,6 +68,7 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     requestIdHeader: false,
     ...(config.tls ? { https: tlsOptions(config.tls) } : {}),
   }) as unknown as FastifyInstance;
+  drainConnectionsOnClose(app);
   const fhirBase = `${config.baseUrl}/fhir`;
   const resources = new ResourceService(db, { fhirBase });
   const bundles = new BundleService(resources, fhirBase);
