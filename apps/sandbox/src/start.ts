@@ -27,7 +27,9 @@ async function ready(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer(); // read to the end, so that its keep-alive connection is free for the next request
+      if (res.ok) return;
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) throw new Error(`Firekeeper did not answer at ${url}`);
     await new Promise((r) => setTimeout(r, 500));
