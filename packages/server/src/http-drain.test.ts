@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { drainConnectionsOnClose } from './http-drain.ts';
+import { responseOf, within as withinMs } from './test-support/waiting.ts';
 
 const BOUND_MS = 5_000; // far below the 72 s keep-alive timeout that close() used to wait for
 const BIG = 64 * 1024 * 1024; // more than the loopback socket buffers hold, so it is still being written out
+const within = <T>(promise: Promise<T>, what: string) => withinMs(promise, BOUND_MS, what);
+const body = async (req: ReturnType<typeof get>) => (await responseOf(req)).text;
 
 describe('drainConnectionsOnClose', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fk-drain-'));
@@ -41,18 +44,15 @@ describe('drainConnectionsOnClose', () => {
 
   it('answers a request pipelined behind the one in flight before ending the connection', { timeout: 20_000 }, async (t) => {
     const server = await testServer(t);
-    const socket = connect(server.port, '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
-    const ended = new Promise((resolve) => socket.once('end', resolve));
+    const { socket, received, ended } = rawConnection(server.port);
     socket.write('GET /held/1 HTTP/1.1\r\nHost: test\r\n\r\nGET /held/2 HTTP/1.1\r\nHost: test\r\n\r\n');
     await Promise.all([server.held(1).started, server.held(2).started]);
     const { closed } = await beginClose(server.app);
     server.held(1).release();
-    await until(() => received.includes('answer 1'));
+    await until(() => received().includes('answer 1'));
     server.held(2).release();
     await within(ended, 'the server ends the connection after the second response');
-    assert.match(received, /^HTTP\/1\.1 200 [\s\S]*answer 1HTTP\/1\.1 200 [\s\S]*answer 2$/);
+    assert.match(received(), /^HTTP\/1\.1 200 [\s\S]*answer 1HTTP\/1\.1 200 [\s\S]*answer 2$/);
     await within(closed, 'close() resolves');
   });
 
@@ -98,16 +98,13 @@ describe('drainConnectionsOnClose', () => {
 
   it('answers a first request that had begun to arrive, with 503 and Connection: close', { timeout: 20_000 }, async (t) => {
     const server = await testServer(t);
-    const socket = connect(server.port, '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
-    const ended = new Promise((resolve) => socket.once('end', resolve));
+    const { socket, received, ended } = rawConnection(server.port);
     socket.write('GET /held/1 HT');
     await until(() => [...server.sockets].some((s) => s.bytesRead > 0));
     const { closed } = await beginClose(server.app);
     socket.write('TP/1.1\r\nHost: test\r\n\r\n');
     await within(ended, 'the server ends the connection after its answer');
-    assert.match(received, /^HTTP\/1\.1 503 [\s\S]*\r\nConnection: close\r\n/i);
+    assert.match(received(), /^HTTP\/1\.1 503 [\s\S]*\r\nConnection: close\r\n/i);
     await within(closed, 'close() resolves');
   });
 });
@@ -167,6 +164,14 @@ async function testServer(t: TestContext, https?: { key: Buffer; cert: Buffer })
   return server;
 }
 
+/** A plain TCP connection for hand-written HTTP: what it has received so far, and its end (the server's FIN). */
+function rawConnection(port: number): { socket: Socket; received: () => string; ended: Promise<unknown> } {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+  return { socket, received: () => received, ended: new Promise((resolve) => socket.once('end', resolve)) };
+}
+
 /** Starts `close()`; resolves, with close()'s own promise, once the server has stopped accepting connections. */
 async function beginClose(app: FastifyInstance): Promise<{ closed: Promise<undefined> }> {
   const closed = app.close();
@@ -174,25 +179,8 @@ async function beginClose(app: FastifyInstance): Promise<{ closed: Promise<undef
   return { closed };
 }
 
-function body(req: ReturnType<typeof get>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    req.on('error', reject).on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
-    });
-  });
-}
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
-async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${BOUND_MS} ms`)), BOUND_MS)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

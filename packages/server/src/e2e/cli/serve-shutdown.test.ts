@@ -4,12 +4,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { CLI_MAIN, cliDatabase } from '../../test-support/cli-database.ts';
 import { freePort } from '../../test-support/listening-app.ts';
+import { responseOf, within } from '../../test-support/waiting.ts';
 
 const cli = cliDatabase('shutdown');
 const EXIT_BOUND_MS = 10_000; // far below the 72 s keep-alive timeout that used to hold the process
@@ -69,15 +70,6 @@ function listening(child: ChildProcess): Promise<void> {
   });
 }
 
-function responseOf(req: ClientRequest): Promise<{ res: IncomingMessage; text: string }> {
-  return new Promise((resolve, reject) => {
-    req.on('error', reject);
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ res, text })).on('error', reject);
-    });
-  });
-}
 
 function send(agent: Agent, port: number, method: string, path: string): Promise<{ res: IncomingMessage; text: string }> {
   const req = request({ agent, port, host: '127.0.0.1', method, path });
@@ -110,12 +102,3 @@ async function stoppedListening(port: number): Promise<void> {
   }
 }
 
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
