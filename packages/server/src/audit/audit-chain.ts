@@ -50,7 +50,7 @@ function sortedCopy(value: unknown): unknown {
   return out;
 }
 
-/** hash_n = hex(sha256(hash_{n-1} || canonical JSON of event n)). */
+/** hash_n = hex(sha256(hash_{n-1} || canonical JSON of event n)); `audit_append` (migration 023) computes the same when it appends. */
 export function chainHash(previous: string, canonical: string): string {
   return createHash('sha256').update(previous).update(canonical).digest('hex');
 }

@@ -3,7 +3,7 @@
 // to apply is left alone.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { migrate } from './migrate.ts';
+import { migrate, splitStatements } from './migrate.ts';
 import { testDatabase } from '../test-support/database.ts';
 
 describe('migrate', async () => {
@@ -35,5 +35,28 @@ describe('migrate', async () => {
     const { pages, visible } = await visibility();
     assert.ok(pages > 1);
     assert.equal(visible, pages, 'every page is all-visible again');
+  });
+
+  it('splits a file at the semicolons that end a line outside dollar-quoted bodies, dropping comment lines', () => {
+    const file = [
+      '-- a comment; with a semicolon;',
+      'CREATE TABLE t (a int);',
+      'CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$',
+      'DECLARE x int;',
+      'BEGIN',
+      '  -- kept: inside the body;',
+      "  x := length('$tag$');",
+      '  RETURN x;',
+      'END',
+      '$$;',
+      'DO $body$ BEGIN PERFORM 1; END $body$;',
+      'SELECT 1',
+    ].join('\n');
+    assert.deepEqual(splitStatements(file), [
+      'CREATE TABLE t (a int)',
+      "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nDECLARE x int;\nBEGIN\n  -- kept: inside the body;\n  x := length('$tag$');\n  RETURN x;\nEND\n$$",
+      'DO $body$ BEGIN PERFORM 1; END $body$',
+      'SELECT 1',
+    ]);
   });
 });

@@ -43,10 +43,29 @@ async function applyMigrations(db: Database): Promise<{ applied: string[]; upgra
   });
 }
 
-/** Splits a migration file on `;` at line ends; migrations do not use semicolons inside statements. */
-function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*$/m)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean);
+/** A dollar-quote tag: `$$` or `$name$` (the body of a function or a DO block). */
+const DOLLAR_TAG = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/g;
+
+/**
+ * Splits a migration file into statements at a `;` that ends a line outside a dollar-quoted body, so a function body
+ * may hold statements of its own; whole-line comments outside bodies are dropped.
+ */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let lines: string[] = [];
+  let open: string | undefined; // the tag of the dollar-quoted body the line is in
+  for (const line of sql.split('\n')) {
+    if (open === undefined && /^\s*--/.test(line)) continue;
+    lines.push(line);
+    for (const [tag] of line.matchAll(DOLLAR_TAG)) {
+      if (open === undefined) open = tag;
+      else if (tag === open) open = undefined;
+    }
+    if (open === undefined && /;\s*$/.test(line)) {
+      statements.push(lines.join('\n').replace(/;\s*$/, '').trim());
+      lines = [];
+    }
+  }
+  statements.push(lines.join('\n').trim());
+  return statements.filter(Boolean);
 }
