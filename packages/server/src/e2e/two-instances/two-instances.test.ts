@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../../store/database.ts';
 import { testDatabase, TEST_ENGINE } from '../../test-support/database.ts';
 import { issueAccessToken } from '../../auth/access-token.ts';
 import { KeyRing } from '../../auth/key-ring.ts';
+import { verifyAuditTrail } from '../../audit/audit-verify.ts';
 
 const skip = TEST_ENGINE !== 'postgres' ? 'needs a PostgreSQL server: runs in the postgres pass of npm test' : false;
 
@@ -103,5 +104,23 @@ describe('two instances on one PostgreSQL', { skip }, () => {
     }
     assert.equal(ids.length, 5);
     assert.equal(new Set(ids).size, 5);
+  });
+
+  it('both instances under concurrent load append every response\'s AuditEvent to one chain, which verifies', async () => {
+    const id = (await call(0, 'POST', '/Patient', { resourceType: 'Patient' })).json.id;
+    const responses: { status: number; requestId: string | null }[] = [];
+    const worker = async (w: number) => {
+      for (let i = 0; i < 25; i++) {
+        const res = await fetch(`${servers[(w + i) % 2]!.url}/Patient/${id}`, { headers: { authorization } });
+        await res.arrayBuffer();
+        responses.push({ status: res.status, requestId: res.headers.get('x-request-id') });
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)));
+    assert.deepEqual(responses.filter((r) => r.status !== 200), []);
+    const chained = await servers[0]!.db.query<{ id: string }>('SELECT event_id AS id FROM audit_chain WHERE event_id = ANY($1::text[])', [responses.map((r) => r.requestId)]);
+    assert.equal(chained.length, responses.length, 'every response has its link');
+    const verified = await verifyAuditTrail(servers[1]!.db);
+    assert.ok(verified.ok, JSON.stringify(verified));
   });
 });
