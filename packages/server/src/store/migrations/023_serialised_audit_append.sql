@@ -14,6 +14,7 @@
 --
 -- events: the events' canonical JSON, as one JSON array in chain order (each element's text is what is stored and
 -- hashed); meta: [id, recorded, compartments] of each, as one JSON array. Returns how many events were appended.
+-- An event's `resources.last_updated` is its `recorded` time, which is also its meta.lastUpdated.
 --
 -- The function plans the read of the head once per connection and keeps the plan; planned while the chain was
 -- short (a new database, or the benchmark's cleared one) it was a scan of the whole table and a sort, on every batch
