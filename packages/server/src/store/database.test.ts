@@ -7,6 +7,7 @@ import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseInUseError, DEFAULT_POOL_SIZE, openDatabase } from './database.ts';
+import { randomBytes } from 'node:crypto';
 import { TEST_DATABASE_URL, TEST_ENGINE } from '../test-support/database.ts';
 
 describe('the embedded database folder lock', () => {
@@ -49,5 +50,23 @@ describe('the PostgreSQL pool', { skip: TEST_ENGINE !== 'postgres' && 'PostgreSQ
     assert.equal(await backendsUsed(2, 6), 2);
     assert.equal(DEFAULT_POOL_SIZE, Math.max(4, 2 * availableParallelism()));
     assert.equal(await backendsUsed(undefined, DEFAULT_POOL_SIZE + 3), DEFAULT_POOL_SIZE);
+  });
+
+  it('runs READ COMMITTED even where the role\'s default isolation is SERIALIZABLE', async () => {
+    const role = `fk_serializable_${randomBytes(4).toString('hex')}`;
+    const admin = await openDatabase({ url: TEST_DATABASE_URL, poolSize: 1 });
+    await admin.query(`CREATE ROLE ${role} LOGIN`);
+    await admin.query(`ALTER ROLE ${role} SET default_transaction_isolation = 'serializable'`);
+    const url = new URL(TEST_DATABASE_URL);
+    url.username = role;
+    const db = await openDatabase({ url: url.toString(), poolSize: 1 });
+    try {
+      assert.deepEqual(await db.query('SHOW transaction_isolation'), [{ transaction_isolation: 'read committed' }]);
+      assert.deepEqual(await db.transaction((tx) => tx.query('SHOW transaction_isolation')), [{ transaction_isolation: 'read committed' }]);
+    } finally {
+      await db.close();
+      await admin.query(`DROP ROLE ${role}`);
+      await admin.close();
+    }
   });
 });

@@ -72,13 +72,18 @@ function preparedStatements(): (sql: string) => string | undefined {
   };
 }
 
+// Every statement that reads after taking a lock (repository.ts lockCurrent, the audit chain's `audit_append`) needs
+// the snapshot READ COMMITTED takes after the lock is granted; under a database or role whose default is REPEATABLE
+// READ or SERIALIZABLE, such a read would see what was there before it waited. So the connections ask for it.
+const READ_COMMITTED = '-c default_transaction_isolation=read\\ committed';
+
 async function openPostgres(opts: DatabaseOptions): Promise<Database> {
   const { default: pg } = await import('pg');
   // Dates and numerics stay strings: the server serves stored JSON text and never re-parses timestamps.
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.poolSize ?? DEFAULT_POOL_SIZE,
-    options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+    options: [READ_COMMITTED, ...(opts.schema ? [`-c search_path=${opts.schema}`] : [])].join(' '),
     types: { getTypeParser: (oid: number, format?: string) => (RAW_OIDS.has(oid) ? raw : pg.types.getTypeParser(oid, format as never)) } as never,
   });
   if (opts.schema) {
