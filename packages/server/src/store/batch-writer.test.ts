@@ -71,7 +71,7 @@ describe('BatchWriter', () => {
 
   it('acknowledges nobody before the write has committed', async () => {
     const { calls, write } = manualWrite<number>();
-    const w = new BatchWriter<number, unknown>({ maxItems: 2, write });
+    const w = new BatchWriter<number, unknown>({ maxItems: 2, maxDelayMs: 60_000, write });
     const p = [w.add(1), w.add(2)];
     assert.equal(calls.length, 1);
     assert.equal(await settled(p[0]!), false);
@@ -83,7 +83,7 @@ describe('BatchWriter', () => {
 
   it('a failed write rejects every caller of that batch, with its error, and later batches still go through', async () => {
     const { calls, write } = manualWrite<number>();
-    const w = new BatchWriter<number, unknown>({ maxItems: 3, maxConcurrent: 2, write });
+    const w = new BatchWriter<number, unknown>({ maxItems: 3, maxDelayMs: 60_000, maxConcurrent: 2, write });
     const first = [1, 2, 3].map((n) => w.add(n));
     const second = [4, 5, 6].map((n) => w.add(n));
     assert.equal(calls.length, 2);
@@ -102,11 +102,11 @@ describe('BatchWriter', () => {
   });
 
   it('rejects the batch when the write throws synchronously or returns the wrong number of results', async () => {
-    const thrower = new BatchWriter<number, number>({ maxItems: 2, write: () => {
+    const thrower = new BatchWriter<number, number>({ maxItems: 2, maxDelayMs: 60_000, write: () => {
       throw new TypeError('bad statement');
     } });
     await assert.rejects(Promise.all([thrower.add(1), thrower.add(2)]), TypeError);
-    const short = new BatchWriter<number, number>({ maxItems: 3, write: async (items) => items.slice(1) });
+    const short = new BatchWriter<number, number>({ maxItems: 3, maxDelayMs: 60_000, write: async (items) => items.slice(1) });
     const results = await Promise.allSettled([short.add(1), short.add(2), short.add(3)]);
     assert.ok(results.every((r) => r.status === 'rejected' && /2 results for 3 items/.test(String(r.reason))));
     await thrower.close();
