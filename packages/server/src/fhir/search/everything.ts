@@ -7,7 +7,7 @@ import { badRequest, notFound } from '../errors.ts';
 import { dateRange } from '../index-extract.ts';
 import { isResourceType } from '../search-parameters.ts';
 import { accessFilter } from './access-filter.ts';
-import { linkUrl, searchsetBundle, type BundleLink } from './bundle.ts';
+import { pageLinks, searchsetBundle } from './bundle.ts';
 import { decodeCursor, encodeCursor, keysetSql, pageSql, type OrderKey } from './paging.ts';
 import { DEFAULT_COUNT, parseCount } from './search-request.ts';
 import { Aliases, and, raw, sql, TRUE } from './sql.ts';
@@ -64,16 +64,11 @@ export async function everything(q: Queryable, principal: Principal, patientId: 
   if (cursor?.backward) rows.reverse();
 
   const path = `${fhirBase}/Patient/${patientId}/$everything`;
-  const at = (row: (typeof rows)[number], backward: boolean): string =>
-    linkUrl(path, [...applied, ['_cursor', encodeCursor({ values: [row.k0, row.k1], backward }, SIGNATURE)]]);
-  const links: BundleLink[] = [
-    { relation: 'self', url: linkUrl(path, cursorText === undefined ? applied : [...applied, ['_cursor', cursorText]]) },
-    { relation: 'first', url: linkUrl(path, applied) },
-  ];
-  const first = rows[0];
-  const last = rows.at(-1);
-  if (first && (cursor?.backward ? more : cursor !== undefined)) links.push({ relation: 'previous', url: at(first, true) });
-  if (last && (cursor?.backward ? true : more)) links.push({ relation: 'next', url: at(last, false) });
+  const cursorAt = (edge: 'first' | 'last', backward: boolean) => {
+    const row = edge === 'first' ? rows[0] : rows.at(-1);
+    return row && encodeCursor({ values: [row.k0, row.k1], backward }, SIGNATURE);
+  };
+  const links = pageLinks(path, applied, { cursor: cursorText, backward: cursor?.backward ?? false, more }, cursorAt);
   return searchsetBundle({
     total: cursor === undefined && !more ? rows.length : undefined,
     links,

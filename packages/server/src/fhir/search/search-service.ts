@@ -6,9 +6,9 @@ import type { Queryable } from '../../store/database.ts';
 import type { SearchParamType } from '../search-parameters.ts';
 import { accessFilter } from './access-filter.ts';
 import { requirePermission } from '../../access/scope-check.ts';
-import { linkUrl, searchsetBundle, type BundleEntry, type BundleLink } from './bundle.ts';
+import { pageLinks, searchsetBundle, type BundleEntry } from './bundle.ts';
 import { fetchIncludes, type PageRow } from './include.ts';
-import { decodeCursor, encodeCursor, keysetSql, pageSql, type OrderKey } from './paging.ts';
+import { decodeCursor, encodeCursor, keysetSql, pageSql } from './paging.ts';
 import { supportedModifiers as modifiersFor } from './parse-params.ts';
 import { parseSearchRequest, type ParsedSearch } from './search-request.ts';
 import { orderKeys, sortSignature } from './sort.ts';
@@ -91,7 +91,11 @@ export async function searchBundle(q: Queryable, principal: Principal, req: Sear
   const path = req.compartment
     ? `${fhirBase}/${req.compartment.type}/${req.compartment.id}/${req.type ?? '*'}`
     : req.type ? `${fhirBase}/${req.type}` : fhirBase;
-  const links = pageLinks(path, parsed.applied, keys, signature, rows, { cursor: parsed.cursor, backward: cursor?.backward ?? false, more, countOnly });
+  const cursorAt = (edge: 'first' | 'last', backward: boolean) => {
+    const row = edge === 'first' ? rows[0] : rows.at(-1);
+    return row && encodeCursor({ values: keys.map((_, i) => row[`k${i}`] ?? null), backward }, signature);
+  };
+  const links = pageLinks(path, parsed.applied, { cursor: parsed.cursor, backward: cursor?.backward ?? false, more, countOnly }, cursorAt);
   return searchsetBundle({ total, links, entries, fhirBase, now });
 }
 
@@ -122,30 +126,6 @@ function subsetOf(parsed: ParsedSearch): Subset | undefined {
   if (parsed.elements) return { kind: 'elements', names: parsed.elements };
   if (parsed.summary === 'true' || parsed.summary === 'text' || parsed.summary === 'data') return { kind: 'summary', mode: parsed.summary };
   return undefined;
-}
-
-// R4 search §3.1.1.2 / http.html#paging: self, first, previous and next links; next / previous carry a keyset cursor.
-function pageLinks(
-  path: string,
-  applied: [string, string][],
-  keys: readonly OrderKey[],
-  signature: string,
-  rows: readonly Row[],
-  page: { cursor?: string; backward: boolean; more: boolean; countOnly: boolean },
-): BundleLink[] {
-  const self: [string, string][] = page.cursor === undefined ? applied : [...applied, ['_cursor', page.cursor]];
-  const links: BundleLink[] = [{ relation: 'self', url: linkUrl(path, self) }];
-  if (page.countOnly) return links;
-  links.push({ relation: 'first', url: linkUrl(path, applied) });
-  const at = (row: Row, backward: boolean): string =>
-    linkUrl(path, [...applied, ['_cursor', encodeCursor({ values: keys.map((_, i) => row[`k${i}`] ?? null), backward }, signature)]]);
-  const first = rows[0];
-  const last = rows.at(-1);
-  const hasPrevious = page.backward ? page.more : page.cursor !== undefined;
-  const hasNext = page.backward ? true : page.more;
-  if (first && hasPrevious) links.push({ relation: 'previous', url: at(first, true) });
-  if (last && hasNext) links.push({ relation: 'next', url: at(last, false) });
-  return links;
 }
 
 /** Conditional create / update / delete: the ids of the current matches (at most `limit`), strict handling. */
