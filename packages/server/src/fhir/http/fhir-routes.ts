@@ -93,18 +93,17 @@ export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions):
   });
 
   // Type level.
-  const search = async (request: Req, reply: FastifyReply, params: URLSearchParams) => {
-    const c = ctx(request);
-    const body = await searchBundle(db, c.principal, { type: typeOf(request), params, strict: c.prefer.strict }, fhirBase);
+  const search = async (request: Req, reply: FastifyReply, c: ReturnType<typeof ctx>) => {
+    const body = await searchBundle(db, c.principal, { type: typeOf(request), params: c.params, strict: c.prefer.strict }, fhirBase);
     return sendJson(reply, 200, body, c.pretty);
   };
-  app.get('/:type', async (request: Req, reply) => search(request, reply, ctx(request).params));
+  app.get('/:type', async (request: Req, reply) => search(request, reply, ctx(request)));
   app.post('/:type/_search', async (request: Req, reply) => {
     const ct = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
     if (ct !== 'application/x-www-form-urlencoded') throw new FhirError(415, 'not-supported', 'POST _search takes application/x-www-form-urlencoded');
-    const params = ctx(request).params;
-    for (const [k, v] of request.body as URLSearchParams) params.append(k, v);
-    return search(request, reply, params);
+    const c = ctx(request);
+    for (const [k, v] of request.body as URLSearchParams) c.params.append(k, v);
+    return search(request, reply, c);
   });
   app.post('/:type', async (request: Req, reply) => {
     const c = ctx(request);
