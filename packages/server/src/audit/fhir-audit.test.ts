@@ -94,6 +94,14 @@ describe('FHIR interactions are audited before the response leaves', () => {
     assert.doesNotMatch(JSON.stringify(event), /leaked|Bearer|eyJ/, 'no token in the record');
   });
 
+  it('a search keeps no credential whose name is percent-encoded, plus-encoded or modified', async () => {
+    const hidden = ['access%5Ftoken=leaked1', 'client%5fsecret=leaked2', 'access_token:exact=leaked3', '%70assword=leaked4', 'refresh_token=leaked5'];
+    const res = await t.request('GET', `/fhir/Observation?patient=${patientId}&${hidden.join('&')}&code:text=a+b`);
+    assert.equal(res.status, 200);
+    const query = (await auditOf(res)).entity.find((x: Json) => x.role?.code === '24');
+    assert.equal(Buffer.from(query.query, 'base64').toString(), `patient=${patientId}&code:text=a+b`);
+  });
+
   it('a compartment search and $everything are about the compartment\'s patient', async () => {
     let event = await auditOf(await t.request('GET', `/fhir/Patient/${patientId}/Observation`));
     assert.equal(subtype(event), 'search-type');

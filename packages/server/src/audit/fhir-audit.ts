@@ -125,6 +125,7 @@ function searchQuery(request: FastifyRequest): string {
 
 function decodeName(pair: string): string {
   const name = pair.split('=')[0]!.split(':')[0]!;
+  if (!name.includes('%') && !name.includes('+')) return name; // nothing to decode: most names, on every search
   try {
     return decodeURIComponent(name.replace(/\+/g, ' '));
   } catch {
