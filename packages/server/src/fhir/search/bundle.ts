@@ -69,23 +69,24 @@ export interface PageState {
 
 /**
  * R4 search §3.1.1.2 / http.html#paging: self, first, previous and next links; previous and next carry a keyset
- * cursor, `cursorAt` makes one from the page's first or last row (undefined for an empty page). The query is
- * encoded once: each link is the first page's URL, with a cursor appended where it has one.
+ * cursor, which `cursorAt` makes from the page's first or last row. The query is encoded once: each link is the
+ * first page's URL, with a cursor appended where it has one.
  */
-export function pageLinks(
+export function pageLinks<R>(
   path: string,
   applied: readonly (readonly [string, string])[],
   page: PageState,
-  cursorAt: (edge: 'first' | 'last', backward: boolean) => string | undefined,
+  rows: readonly R[],
+  cursorAt: (row: R, backward: boolean) => string,
 ): BundleLink[] {
   const first = linkUrl(path, applied);
   const at = (cursor: string) => `${first}${applied.length > 0 ? '&' : '?'}_cursor=${encode(cursor)}`;
   const links: BundleLink[] = [{ relation: 'self', url: page.cursor === undefined ? first : at(page.cursor) }];
   if (page.countOnly) return links;
   links.push({ relation: 'first', url: first });
-  const previous = (page.backward ? page.more : page.cursor !== undefined) ? cursorAt('first', true) : undefined;
-  if (previous !== undefined) links.push({ relation: 'previous', url: at(previous) });
-  const next = page.backward || page.more ? cursorAt('last', false) : undefined;
-  if (next !== undefined) links.push({ relation: 'next', url: at(next) });
+  const firstRow = rows[0];
+  const lastRow = rows.at(-1);
+  if (firstRow !== undefined && (page.backward ? page.more : page.cursor !== undefined)) links.push({ relation: 'previous', url: at(cursorAt(firstRow, true)) });
+  if (lastRow !== undefined && (page.backward || page.more)) links.push({ relation: 'next', url: at(cursorAt(lastRow, false)) });
   return links;
 }

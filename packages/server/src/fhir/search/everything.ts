@@ -64,11 +64,8 @@ export async function everything(q: Queryable, principal: Principal, patientId: 
   if (cursor?.backward) rows.reverse();
 
   const path = `${fhirBase}/Patient/${patientId}/$everything`;
-  const cursorAt = (edge: 'first' | 'last', backward: boolean) => {
-    const row = edge === 'first' ? rows[0] : rows.at(-1);
-    return row && encodeCursor({ values: [row.k0, row.k1], backward }, SIGNATURE);
-  };
-  const links = pageLinks(path, applied, { cursor: cursorText, backward: cursor?.backward ?? false, more }, cursorAt);
+  const links = pageLinks(path, applied, { cursor: cursorText, backward: cursor?.backward ?? false, more }, rows,
+    (row, backward) => encodeCursor({ values: [row.k0, row.k1], backward }, SIGNATURE));
   return searchsetBundle({
     total: cursor === undefined && !more ? rows.length : undefined,
     links,

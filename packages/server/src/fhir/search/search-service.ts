@@ -91,11 +91,8 @@ export async function searchBundle(q: Queryable, principal: Principal, req: Sear
   const path = req.compartment
     ? `${fhirBase}/${req.compartment.type}/${req.compartment.id}/${req.type ?? '*'}`
     : req.type ? `${fhirBase}/${req.type}` : fhirBase;
-  const cursorAt = (edge: 'first' | 'last', backward: boolean) => {
-    const row = edge === 'first' ? rows[0] : rows.at(-1);
-    return row && encodeCursor({ values: keys.map((_, i) => row[`k${i}`] ?? null), backward }, signature);
-  };
-  const links = pageLinks(path, parsed.applied, { cursor: parsed.cursor, backward: cursor?.backward ?? false, more, countOnly }, cursorAt);
+  const links = pageLinks(path, parsed.applied, { cursor: parsed.cursor, backward: cursor?.backward ?? false, more, countOnly }, rows,
+    (row, backward) => encodeCursor({ values: keys.map((_, i) => row[`k${i}`] ?? null), backward }, signature));
   return searchsetBundle({ total, links, entries, fhirBase, now });
 }
 
